@@ -1,0 +1,1 @@
+"""The optimisation core: eligibility, exact allocation, explanations."""

@@ -1,0 +1,82 @@
+"""The `allocator` command. It parses arguments and calls the same functions as the API."""
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from allocator.options import SolveOptions
+from allocator.progress import Progress
+from allocator.solve import allocate
+from data.loader import load_case
+from data.outputs import OutputError, allocation_files, write_outputs
+from models.problems import CaseInvalid
+
+EXIT_INVALID = 2
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Exact, explainable allocation of children with EHCPs to specialist places.",
+)
+
+CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
+OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]
+TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
+
+
+@app.callback()
+def _commands() -> None:
+    """Exact, explainable allocation of children with EHCPs to specialist places."""
+
+
+def fail_invalid(error: CaseInvalid) -> None:
+    for line in error.lines():
+        typer.echo(line, err=True)
+    typer.echo(f"{len(error.problems)} problem(s) found; nothing was written.", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def fail_output(error: OutputError) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
+    """Allocate every child in CASE_DIR and write allocation.csv and summary.json to OUT."""
+    progress = Progress.to_stderr()
+    started = time.perf_counter()
+    try:
+        with progress.stage("reading the case"):
+            loaded = load_case(case_dir)
+        allocation = allocate(loaded, SolveOptions(time_limit=time_limit), progress)
+        with progress.stage("writing"):
+            write_outputs(out, allocation_files(allocation))
+    except CaseInvalid as error:
+        fail_invalid(error)
+    except OutputError as error:
+        fail_output(error)
+    finally:
+        progress.close()
+    summary = allocation.summary
+    typer.echo(
+        f"{summary.status.value}: {summary.placed} placed, {summary.unplaced} unplaced, "
+        f"preference cost {summary.preference_cost}, travel {summary.travel_minutes} min "
+        f"({time.perf_counter() - started:.2f}s) -> {out}"
+    )
+
+
+def main() -> None:
+    """Entry point: never a traceback for a person; unexpected errors are one line, exit 1."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing was written.", err=True)
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - last resort: one line, not a traceback
+        typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(1)

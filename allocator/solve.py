@@ -1,0 +1,98 @@
+"""One panel round: choose open sites, allocate exactly, explain, summarise.
+
+Which method runs:
+* no candidate site to choose (or `open_sites = 0`): one min-cost flow (exact);
+* few sets of candidate sites (at most `enumerate_site_sets_up_to`): one flow per set, and
+  the best set under the contract's order; exact, because every set is tried. Opening a
+  site only adds options, so only sets of the largest allowed size are tried;
+* otherwise, or when the flow weights would overflow: the CP-SAT model (`allocator.cpsat`),
+  `optimal` only when every objective level was proven.
+"""
+
+import time
+from dataclasses import dataclass, field
+from itertools import combinations
+from math import comb
+
+import numpy as np
+import numpy.typing as npt
+
+from allocator.cpsat import solve_cp_sat
+from allocator.explain import explain_unplaced
+from allocator.flow import CostsTooLarge, solve_flow
+from allocator.instance import Instance, build_instance
+from allocator.objective import ObjectiveValue, evaluate
+from allocator.options import SolveOptions
+from allocator.progress import Progress
+from allocator.summary import build_allocation
+from data.loader import LoadedCase
+from models.results import Allocation, RunStatus
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Solution:
+    """What the solvers return, before explanations and summary."""
+
+    chosen_pair: IntArray
+    open_sites: BoolArray
+    status: RunStatus
+    solver: str
+    bounds: dict[str, float] = field(default_factory=dict)
+    gap: float = 0.0
+
+
+def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
+    """Solve a loaded case and return placements (children.csv order) with the summary."""
+    options = options or SolveOptions()
+    progress = progress or Progress.silent()
+    started = time.perf_counter()
+    with progress.stage("checking eligibility"):
+        instance = build_instance(loaded.case, loaded.travel)
+    with progress.stage("optimising"):
+        solution = solve_instance(instance, options)
+    with progress.stage("explaining"):
+        reasons = explain_unplaced(instance, solution.chosen_pair, solution.open_sites)
+    seconds = time.perf_counter() - started
+    return build_allocation(instance, solution, reasons, loaded.input_sha256, seconds)
+
+
+def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
+    forced = np.zeros(instance.school_count, bool)
+    forced[instance.locked_school[instance.locked_school >= 0]] = True
+    forced &= instance.is_candidate
+    has_places = np.zeros(instance.school_count, bool)
+    has_places[instance.bucket_school] = True
+    choosable = np.flatnonzero(instance.is_candidate & has_places & ~forced)
+    open_limit = instance.case.policy.open_sites
+    to_open = max(0, min(open_limit - int(forced.sum()), choosable.size))
+    if not options.force_cp_sat and comb(choosable.size, to_open) <= options.enumerate_site_sets_up_to:
+        try:
+            return _enumerate_sites(instance, forced, choosable, to_open)
+        except CostsTooLarge:
+            pass
+    return _cp_sat(instance, open_limit, forced, options)
+
+
+def _enumerate_sites(instance: Instance, forced: BoolArray, choosable: IntArray, to_open: int) -> Solution:
+    best: tuple[ObjectiveValue, IntArray, BoolArray] | None = None
+    for chosen_sites in combinations(choosable.tolist(), to_open):
+        open_sites = forced.copy()
+        open_sites[list(chosen_sites)] = True
+        chosen = solve_flow(instance, open_sites)
+        value = evaluate(instance, chosen)
+        if best is None or value < best[0]:
+            best = (value, chosen, open_sites)
+    assert best is not None
+    return Solution(best[1], best[2], RunStatus.OPTIMAL, "min_cost_flow")
+
+
+def _cp_sat(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
+    result = solve_cp_sat(instance, open_limit, forced, options)
+    if not result.found:
+        status = RunStatus.TIMED_OUT
+    else:
+        status = RunStatus.OPTIMAL if result.proven else RunStatus.FEASIBLE
+    return Solution(result.chosen_pair, result.open_sites, status, "cp_sat", result.bounds, result.gap)

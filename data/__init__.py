@@ -1,0 +1,1 @@
+"""Reading and writing files: case folders and workbooks in, run outputs out."""

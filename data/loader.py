@@ -1,0 +1,318 @@
+"""Load a case folder (CONTRACT.md) into validated models, collecting every problem first.
+
+Nothing is returned unless the whole case is valid: `load_case` raises `CaseInvalid` with
+every problem found in every file, each as `file:line: column: message`.
+"""
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data.policy import POLICY_FILE, load_policy
+from data.rows import require_columns, typed_rows
+from data.tables import RawTable, read_csv_table
+from data.travel import TRAVEL_FILE, TravelTable, read_travel_times
+from models.case import Case, Child, PlaceOffer, Policy, Preference, School, SchoolKind
+from models.problems import CaseInvalid, Problem
+
+SCHOOLS_FILE = "schools.csv"
+PLACES_FILE = "places.csv"
+CHILDREN_FILE = "children.csv"
+PREFERENCES_FILE = "preferences.csv"
+REQUIRED_FILES = (SCHOOLS_FILE, PLACES_FILE, CHILDREN_FILE)
+OPTIONAL_FILES = (PREFERENCES_FILE, TRAVEL_FILE, POLICY_FILE)
+CASE_FILES = REQUIRED_FILES + OPTIONAL_FILES
+
+SCHOOL_COLUMNS = ("school_id", "name", "lat", "lon", "age_min", "age_max", "kind", "annual_place_cost_gbp", "district")
+SCHOOL_REQUIRED = ("school_id", "name", "lat", "lon", "age_min", "age_max")
+PLACE_COLUMNS = ("school_id", "need", "places")
+CHILD_COLUMNS = ("child_id", "need", "age", "lat", "lon", "priority", "district", "locked_school_id")
+CHILD_REQUIRED = ("child_id", "need", "age", "lat", "lon")
+PREFERENCE_COLUMNS = ("child_id", "school_id", "rank")
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A valid case with its given travel figures and the hash of its input files."""
+
+    case: Case
+    travel: TravelTable
+    input_sha256: str
+
+
+@dataclass
+class CaseTables:
+    """The raw tables of a case, from a folder or a workbook."""
+
+    schools: RawTable | None
+    places: RawTable | None
+    children: RawTable | None
+    preferences: RawTable | None
+    policy: Policy
+    read_travel: Callable[[list[str], list[str], list[Problem]], TravelTable]
+    input_sha256: str
+
+
+def load_case(case_dir: Path) -> LoadedCase:
+    """Read and check a case folder; raise CaseInvalid listing every problem."""
+    problems: list[Problem] = []
+    if not case_dir.is_dir():
+        raise CaseInvalid([Problem(str(case_dir), 0, "-", "case folder does not exist")])
+    tables = read_case_folder(case_dir, problems)
+    return build_case(tables, problems)
+
+
+def read_case_folder(case_dir: Path, problems: list[Problem]) -> CaseTables:
+    def read(name: str, required: bool) -> RawTable | None:
+        path = case_dir / name
+        if not path.exists():
+            if required:
+                problems.append(Problem(name, 0, "-", "required file is missing"))
+            return None
+        return read_csv_table(path, problems)
+
+    travel_path = case_dir / TRAVEL_FILE
+
+    def read_travel(child_ids: list[str], school_ids: list[str], found: list[Problem]) -> TravelTable:
+        if not travel_path.exists():
+            return TravelTable.empty(len(school_ids))
+        return read_travel_times(travel_path, child_ids, school_ids, found)
+
+    return CaseTables(
+        schools=read(SCHOOLS_FILE, True),
+        places=read(PLACES_FILE, True),
+        children=read(CHILDREN_FILE, True),
+        preferences=read(PREFERENCES_FILE, False),
+        policy=load_policy(case_dir / POLICY_FILE, problems),
+        read_travel=read_travel,
+        input_sha256=hash_case_files(case_dir),
+    )
+
+
+def hash_case_files(case_dir: Path) -> str:
+    """sha256 over the contract files present, in contract order: name, NUL, bytes, NUL."""
+    digest = hashlib.sha256()
+    for name in CASE_FILES:
+        path = case_dir / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0")
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
+    """Type every table, check cross-references, then raise or return the case."""
+    schools = _schools(tables.schools, problems)
+    school_by_id = {school.school_id: school for school in schools}
+    places = _places(tables.places, school_by_id, problems)
+    children = _children(tables.children, problems)
+    preferences = _preferences(tables.preferences, children, school_by_id, problems)
+    _check_locks(tables.children, children, school_by_id, places, problems)
+    child_ids = [child.child_id for _, child in children]
+    travel = tables.read_travel(child_ids, list(school_by_id), problems)
+    if problems:
+        raise CaseInvalid(problems)
+    case = Case(
+        schools=tuple(schools),
+        places=tuple(offer for _, offer in places),
+        children=tuple(child for _, child in children),
+        preferences=tuple(preference for _, preference in preferences),
+        policy=tables.policy,
+    )
+    return LoadedCase(case, travel, tables.input_sha256)
+
+
+def _schools(table: RawTable | None, problems: list[Problem]) -> list[School]:
+    if table is None or not require_columns(table, SCHOOL_REQUIRED, problems):
+        return []
+    schools: list[School] = []
+    first_line: dict[str, int] = {}
+    for line, school in typed_rows(table, School, SCHOOL_COLUMNS, SCHOOL_REQUIRED, problems):
+        if school.school_id in first_line:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "school_id",
+                    f"duplicate id '{school.school_id}' (first on line {first_line[school.school_id]})",
+                )
+            )
+            continue
+        first_line[school.school_id] = line
+        schools.append(school)
+    if not table.rows:
+        problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    return schools
+
+
+def _places(
+    table: RawTable | None, school_by_id: dict[str, School], problems: list[Problem]
+) -> list[tuple[int, PlaceOffer]]:
+    if table is None or not require_columns(table, PLACE_COLUMNS, problems):
+        return []
+    offers: list[tuple[int, PlaceOffer]] = []
+    first_line: dict[tuple[str, str], int] = {}
+    for line, offer in typed_rows(table, PlaceOffer, PLACE_COLUMNS, PLACE_COLUMNS, problems):
+        if offer.school_id not in school_by_id:
+            problems.append(Problem(table.name, line, "school_id", f"unknown school '{offer.school_id}'"))
+            continue
+        key = (offer.school_id, offer.need.value)
+        if key in first_line:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "need",
+                    f"places for {offer.need.value} at '{offer.school_id}' are already given on line {first_line[key]}",
+                )
+            )
+            continue
+        first_line[key] = line
+        offers.append((line, offer))
+    return offers
+
+
+def _children(table: RawTable | None, problems: list[Problem]) -> list[tuple[int, Child]]:
+    if table is None or not require_columns(table, CHILD_REQUIRED, problems):
+        return []
+    children: list[tuple[int, Child]] = []
+    first_line: dict[str, int] = {}
+    for line, child in typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems):
+        if child.child_id in first_line:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "child_id",
+                    f"duplicate id '{child.child_id}' (first on line {first_line[child.child_id]})",
+                )
+            )
+            continue
+        first_line[child.child_id] = line
+        children.append((line, child))
+    if not table.rows:
+        problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    return children
+
+
+def _preferences(
+    table: RawTable | None,
+    children: list[tuple[int, Child]],
+    school_by_id: dict[str, School],
+    problems: list[Problem],
+) -> list[tuple[int, Preference]]:
+    if table is None or not require_columns(table, PREFERENCE_COLUMNS, problems):
+        return []
+    child_ids = {child.child_id for _, child in children}
+    seen_school: dict[tuple[str, str], int] = {}
+    seen_rank: dict[tuple[str, int], int] = {}
+    kept: list[tuple[int, Preference]] = []
+    for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems):
+        ok = True
+        if preference.child_id not in child_ids:
+            problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
+            ok = False
+        if preference.school_id not in school_by_id:
+            problems.append(Problem(table.name, line, "school_id", f"unknown school '{preference.school_id}'"))
+            ok = False
+        pair = (preference.child_id, preference.school_id)
+        if pair in seen_school:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "school_id",
+                    f"this family already ranked '{preference.school_id}' on line {seen_school[pair]}",
+                )
+            )
+            ok = False
+        rank_key = (preference.child_id, preference.rank)
+        if rank_key in seen_rank:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "rank",
+                    f"rank {preference.rank} is already used for this child on line {seen_rank[rank_key]}",
+                )
+            )
+            ok = False
+        seen_school.setdefault(pair, line)
+        seen_rank.setdefault(rank_key, line)
+        if ok:
+            kept.append((line, preference))
+    return kept
+
+
+def _check_locks(
+    table: RawTable | None,
+    children: list[tuple[int, Child]],
+    school_by_id: dict[str, School],
+    places: list[tuple[int, PlaceOffer]],
+    problems: list[Problem],
+) -> None:
+    """A lock must name a known school with a place of the child's need, at the child's age,
+    and a school's locks for a need may not exceed its places."""
+    if table is None:
+        return
+    offered = {(offer.school_id, offer.need.value): offer.places for _, offer in places}
+    locks_at: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for line, child in children:
+        school_id = child.locked_school_id
+        if school_id is None:
+            continue
+        school = school_by_id.get(school_id)
+        if school is None:
+            problems.append(Problem(table.name, line, "locked_school_id", f"unknown school '{school_id}'"))
+            continue
+        places_for_need = offered.get((school_id, child.need.value), 0)
+        if places_for_need <= 0:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "locked_school_id",
+                    f"'{school_id}' has no {child.need.value} places in this round",
+                )
+            )
+            continue
+        if not school.takes_age(child.age):
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "locked_school_id",
+                    f"'{school_id}' takes ages {school.age_min}-{school.age_max}, not {child.age}",
+                )
+            )
+            continue
+        locks_at[(school_id, child.need.value)].append(line)
+    for (school_id, need), lines in sorted(locks_at.items()):
+        capacity = offered[(school_id, need)]
+        for line in lines[capacity:]:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "locked_school_id",
+                    f"'{school_id}' has {capacity} {need} place(s) but {len(lines)} children are locked there",
+                )
+            )
+
+
+def kind_counts(case: Case) -> Counter[SchoolKind]:
+    return Counter(school.kind for school in case.schools)
+
+
+def coordinates(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) arrays of (lat, lon) for children and schools, in case order."""
+    child_coords = np.array([(c.lat, c.lon) for c in case.children], dtype=np.float64).reshape(-1, 2)
+    school_coords = np.array([(s.lat, s.lon) for s in case.schools], dtype=np.float64).reshape(-1, 2)
+    return child_coords, school_coords

@@ -1,0 +1,87 @@
+"""Typing raw rows into domain models, turning every validation error into a Problem."""
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from data.tables import RawTable
+from models.problems import Problem
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def require_columns(table: RawTable, required: Sequence[str], problems: list[Problem]) -> bool:
+    """Record a problem per missing required column; True when all are there."""
+    missing = [column for column in required if column not in table.header]
+    header_line = table.lines[0] - 1 if table.lines else 1
+    for column in missing:
+        problems.append(Problem(table.name, max(header_line, 1), column, "required column is missing"))
+    return not missing
+
+
+def typed_rows(
+    table: RawTable,
+    model: type[ModelT],
+    columns: Sequence[str],
+    required: Sequence[str],
+    problems: list[Problem],
+) -> Iterator[tuple[int, ModelT]]:
+    """Yield (line, model) for each valid row; record problems for the others.
+
+    An empty cell means "not given": the field takes its default, or is a problem when the
+    column is required. Columns outside `columns` are carried by the file but ignored.
+    """
+    index = table.column_index()
+    present = [column for column in columns if column in index]
+    for line, row in zip(table.lines, table.rows, strict=True):
+        values: dict[str, Any] = {}
+        row_ok = True
+        for column in present:
+            cell = row[index[column]]
+            if cell == "":
+                if column in required:
+                    problems.append(Problem(table.name, line, column, "required value is empty"))
+                    row_ok = False
+                continue
+            values[column] = cell
+        if not row_ok:
+            continue
+        try:
+            yield line, model.model_validate(values)
+        except ValidationError as error:
+            for detail in error.errors():
+                column = str(detail["loc"][0]) if detail["loc"] else "-"
+                problems.append(Problem(table.name, line, column, friendly_message(detail)))
+
+
+def friendly_message(detail: Any) -> str:
+    """A sentence for a person, from one pydantic error."""
+    kind = detail["type"]
+    value = detail.get("input")
+    context = detail.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float"):
+        return f"'{value}' is not a whole number"
+    if kind == "float_parsing":
+        return f"'{value}' is not a number"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = context.get("ge", context.get("gt"))
+        if bound == 0:
+            return (
+                f"{value} is negative; it must be 0 or more"
+                if kind == "greater_than_equal"
+                else f"{value} must be above 0"
+            )
+        return f"{value} is below the smallest allowed value {bound}"
+    if kind in ("less_than_equal", "less_than"):
+        bound = context.get("le", context.get("lt"))
+        return f"{value} is above the largest allowed value {bound}"
+    if kind == "enum":
+        return f"'{value}' is not one of {context.get('expected', '')}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(context.get("error", detail["msg"]))
+    if kind == "extra_forbidden":
+        return "unknown key"
+    return str(detail["msg"])

@@ -1,0 +1,76 @@
+"""Results of a run: placements, reasons and the run summary."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunStatus(StrEnum):
+    """How far the solver got. `optimal` only when proven."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIMED_OUT = "timed_out"
+
+
+class UnplacedReason(StrEnum):
+    NO_ELIGIBLE_SCHOOL = "no_eligible_school"
+    NO_PLACE_LEFT = "no_place_left"
+
+
+class Placement(Frozen):
+    """One row of allocation.csv: a child and where they go (or why not)."""
+
+    child_id: str
+    school_id: str | None = None
+    travel_minutes: int | None = None
+    preference_rank: int | None = None
+    reason: UnplacedReason | None = None
+    explanation: str = ""
+    locked: bool = False
+
+    @property
+    def placed(self) -> bool:
+        return self.school_id is not None
+
+    @property
+    def reason_text(self) -> str:
+        """The contract's `reason` cell: empty when placed, else `code: sentence`."""
+        if self.reason is None:
+            return ""
+        return f"{self.reason.value}: {self.explanation}"
+
+
+class RunSummary(Frozen):
+    """summary.json. Keys beyond the contract's minimum are additions, never replacements."""
+
+    status: RunStatus
+    placed: int
+    unplaced: int
+    placed_by_priority: dict[str, int]
+    children_by_priority: dict[str, int]
+    preference_cost: int
+    travel_minutes: int
+    opened_sites: list[str]
+    solve_seconds: float
+    input_sha256: str
+    solver: str
+    objective_bound: dict[str, float] = Field(default_factory=dict)
+    gap: float = 0.0
+    placed_by_need: dict[str, int] = Field(default_factory=dict)
+    unplaced_by_need: dict[str, int] = Field(default_factory=dict)
+    districts: dict[str, dict[str, int | float]] = Field(default_factory=dict)
+    cost_gbp_year: dict[str, float] = Field(default_factory=dict)
+    software: dict[str, str] = Field(default_factory=dict)
+
+
+class Allocation(Frozen):
+    """A finished run: one placement per child (children.csv order) and the summary."""
+
+    placements: tuple[Placement, ...]
+    summary: RunSummary

@@ -34,9 +34,9 @@ def _commands() -> None:
 
 
 def fail_invalid(error: CaseInvalid) -> None:
+    # Only `file:line: column: message` lines, so scripts can parse stderr line by line.
     for line in error.lines():
         typer.echo(line, err=True)
-    typer.echo(f"{len(error.problems)} problem(s) found; nothing was written.", err=True)
     raise typer.Exit(EXIT_INVALID)
 
 

@@ -64,10 +64,18 @@ def _school_list(instance: Instance, pairs: IntArray) -> str:
     order = pairs[np.lexsort((instance.pair_school[pairs], instance.pair_minutes[pairs]))]
     schools = instance.case.schools
     named = [
-        f"{schools[int(instance.pair_school[p])].name} ({int(instance.pair_minutes[p])} min)" for p in order[:MAX_NAMED]
+        _school_words(
+            schools[int(instance.pair_school[p])].name, int(instance.pair_minutes[p]), int(instance.pair_rank[p])
+        )
+        for p in order[:MAX_NAMED]
     ]
     more = order.size - len(named)
     return ", ".join(named) + (f" and {more} more" if more > 0 else "")
+
+
+def _school_words(name: str, minutes: int, rank: int) -> str:
+    ranked = f", the family's choice {rank}" if rank else ""
+    return f"{name} ({minutes} min{ranked})"
 
 
 def _out_of_reach(instance: Instance, child: int, pairs: IntArray, school_ok: BoolArray) -> str:
@@ -99,7 +107,8 @@ def _all_taken(instance: Instance, child: int, usable: IntArray, occupants: dict
     locked = taken.get("locked", 0)
     parts = [part for part in (by_tier, f"{locked} already decided by the panel" if locked else "") if part]
     return (
-        f"{usable.size} school(s) fit the child's need, age and travel limit: "
+        f"{usable.size} school(s) could take this child (right need and age; "
+        f"within the travel limit or chosen by the family): "
         f"{_school_list(instance, usable)}. All their {need} places were taken "
         f"({'; '.join(parts)}). This child is priority {own_tier}; giving them one of these places "
         f"would leave a child of the same or higher priority without a place, or place fewer "

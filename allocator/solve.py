@@ -91,8 +91,8 @@ def _enumerate_sites(instance: Instance, forced: BoolArray, choosable: IntArray,
 
 def _cp_sat(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
     result = solve_cp_sat(instance, open_limit, forced, options)
-    if not result.found:
-        status = RunStatus.TIMED_OUT
-    else:
-        status = RunStatus.OPTIMAL if result.proven else RunStatus.FEASIBLE
-    return Solution(result.chosen_pair, result.open_sites, status, "cp_sat", result.bounds, result.gap)
+    # With nothing found in time, the allocation written (locked children only) is still a
+    # valid one: `feasible`, with the whole gap open, never `infeasible`.
+    status = RunStatus.OPTIMAL if result.proven and result.found else RunStatus.FEASIBLE
+    gap = result.gap if result.found else 1.0
+    return Solution(result.chosen_pair, result.open_sites, status, "cp_sat", result.bounds, gap)

@@ -115,6 +115,7 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     children = _children(tables.children, problems)
     preferences = _preferences(tables.preferences, children, school_by_id, problems)
     _check_locks(tables.children, children, school_by_id, places, problems)
+    _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
     child_ids = [child.child_id for _, child in children]
     travel = tables.read_travel(child_ids, list(school_by_id), problems)
     if problems:
@@ -303,6 +304,33 @@ def _check_locks(
                     line,
                     "locked_school_id",
                     f"'{school_id}' has {capacity} {need} place(s) but {len(lines)} children are locked there",
+                )
+            )
+
+
+def _check_locked_sites(
+    table: RawTable | None,
+    children: list[tuple[int, Child]],
+    school_by_id: dict[str, School],
+    policy: Policy,
+    problems: list[Problem],
+) -> None:
+    """A lock at a candidate site opens it; more such sites than open_sites is an error."""
+    if table is None:
+        return
+    sites: dict[str, int] = {}
+    for line, child in children:
+        school = school_by_id.get(child.locked_school_id or "")
+        if school is not None and school.kind == SchoolKind.CANDIDATE:
+            sites.setdefault(school.school_id, line)
+    if len(sites) > policy.open_sites:
+        for line in sorted(sites.values())[policy.open_sites :]:
+            problems.append(
+                Problem(
+                    table.name,
+                    line,
+                    "locked_school_id",
+                    f"locks open {len(sites)} candidate sites but policy.toml allows open_sites = {policy.open_sites}",
                 )
             )
 

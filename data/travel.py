@@ -99,7 +99,7 @@ def read_travel_times(
     try:
         frame = pd.read_csv(
             path,
-            dtype={"child_id": "category", "school_id": "category", "minutes": "string"},
+            dtype={"child_id": "category", "school_id": "category"},
             encoding="utf-8-sig",
             keep_default_na=False,
             skip_blank_lines=True,
@@ -125,15 +125,21 @@ def travel_table_from_frame(
     """Check and index a travel frame; rows are numbered from `first_line`."""
     frame.columns = [str(column).strip() for column in frame.columns]
     missing = [c for c in ("child_id", "school_id", "minutes") if c not in frame.columns]
-    for column in missing:
-        problems.append(Problem(name, 1, column, "required column is missing"))
+    for absent in missing:
+        problems.append(Problem(name, 1, absent, "required column is missing"))
     if missing:
         return TravelTable.empty(len(school_ids))
     lines = np.arange(len(frame), dtype=np.int64) + first_line
     child_index = _codes(frame["child_id"], child_ids)
     school_index = _codes(frame["school_id"], school_ids)
-    minutes_text = frame["minutes"].astype("string").str.strip()
-    minutes = pd.to_numeric(minutes_text, errors="coerce")
+    minutes_cells: pd.Series = frame["minutes"]
+    if pd.api.types.is_integer_dtype(minutes_cells.dtype):
+        # Fast path: the parser already read every cell as a whole number.
+        minutes_text = minutes_cells
+        minutes = minutes_cells
+    else:
+        minutes_text = minutes_cells.astype("string").str.strip()
+        minutes = pd.to_numeric(minutes_text, errors="coerce")
     bad_child = child_index < 0
     bad_school = school_index < 0
     not_number = minutes.isna().to_numpy()

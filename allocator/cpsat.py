@@ -82,7 +82,7 @@ def solve_cp_sat(
     solver.parameters.random_seed = options.seed
     deadline = time.monotonic() + options.time_limit
     result = CpSatResult(np.full(instance.child_count, -1, np.int64), forced_open.copy(), proven=True, found=False)
-    for name, expression, maximise in levels:
+    for name, expression, maximise, offset in levels:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             result.proven = False
@@ -104,11 +104,11 @@ def solve_cp_sat(
             result.open_sites[school] = bool(solver.value(var))
         if status != cp_model.OPTIMAL:
             result.proven = False
-            result.bounds[name] = float(solver.best_objective_bound)
+            result.bounds[name] = float(solver.best_objective_bound) + offset
             denominator = max(abs(value), 1)
             result.gap = abs(solver.best_objective_bound - value) / denominator
             break
-        result.bounds[name] = float(value)
+        result.bounds[name] = float(value + offset)
         model.clear_hints()
         for var in place:
             model.add_hint(var, solver.value(var))
@@ -118,16 +118,28 @@ def solve_cp_sat(
 
 def _levels(
     instance: Instance, pairs: IntArray, place: list[cp_model.IntVar]
-) -> list[tuple[str, cp_model.LinearExprT, bool]]:
-    levels: list[tuple[str, cp_model.LinearExprT, bool]] = []
+) -> list[tuple[str, cp_model.LinearExprT, bool, int]]:
+    """(name, expression, maximise?, constant from locked children) per objective level."""
+    levels: list[tuple[str, cp_model.LinearExprT, bool, int]] = []
+    locked = instance.locked_school >= 0
     tiers_of_pairs = instance.child_priority[instance.pair_child[pairs]]
     for tier in instance.tiers():
         members = [var for var, t in zip(place, tiers_of_pairs, strict=True) if t == tier]
-        levels.append((f"placed_priority_{tier}", sum(members), True))
-    costs = instance.pair_cost[pairs]
-    minutes = instance.pair_minutes[pairs]
-    levels.append(("preference_cost", cp_model.LinearExpr.weighted_sum(place, costs.tolist()), False))
-    levels.append(("travel_minutes", cp_model.LinearExpr.weighted_sum(place, minutes.tolist()), False))
+        locked_here = int((locked & (instance.child_priority == tier)).sum())
+        levels.append((f"placed_priority_{tier}", cp_model.LinearExpr.sum(members), True, locked_here))
+    locked_rank = instance.locked_rank[locked]
+    locked_cost = int(np.where(locked_rank > 0, locked_rank, instance.case.policy.unranked_cost).sum())
+    costs = instance.pair_cost[pairs].tolist()
+    minutes = instance.pair_minutes[pairs].tolist()
+    levels.append(("preference_cost", cp_model.LinearExpr.weighted_sum(place, costs), False, locked_cost))
+    levels.append(
+        (
+            "travel_minutes",
+            cp_model.LinearExpr.weighted_sum(place, minutes),
+            False,
+            int(instance.locked_minutes[locked].sum()),
+        )
+    )
     return levels
 
 

@@ -68,12 +68,17 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
     choosable = np.flatnonzero(instance.is_candidate & has_places & ~forced)
     open_limit = instance.case.policy.open_sites
     to_open = max(0, min(open_limit - int(forced.sum()), choosable.size))
-    if not options.force_cp_sat and comb(choosable.size, to_open) <= options.enumerate_site_sets_up_to:
+    site_sets = comb(choosable.size, to_open)
+    everything = np.ones(instance.school_count, bool)
+    work = site_sets * instance.usable_pairs(everything).size
+    if not options.force_cp_sat and (
+        site_sets <= options.enumerate_site_sets_up_to or work <= options.enumeration_work_limit
+    ):
         try:
             return _enumerate_sites(instance, forced, choosable, to_open)
         except CostsTooLarge:
             pass
-    return _cp_sat(instance, open_limit, forced, options)
+    return _cp_sat(instance, open_limit, forced, choosable, to_open, options)
 
 
 def _enumerate_sites(instance: Instance, forced: BoolArray, choosable: IntArray, to_open: int) -> Solution:
@@ -89,10 +94,47 @@ def _enumerate_sites(instance: Instance, forced: BoolArray, choosable: IntArray,
     return Solution(best[1], best[2], RunStatus.OPTIMAL, "min_cost_flow")
 
 
-def _cp_sat(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
-    result = solve_cp_sat(instance, open_limit, forced, options)
+def _cp_sat(
+    instance: Instance,
+    open_limit: int,
+    forced: BoolArray,
+    choosable: IntArray,
+    to_open: int,
+    options: SolveOptions,
+) -> Solution:
+    hint = _greedy_hint(instance, forced, choosable, to_open)
+    result = solve_cp_sat(instance, open_limit, forced, options, hint)
+    chosen, open_sites = result.chosen_pair, result.open_sites
+    if result.found:
+        # The flow is exact and deterministic for the sites CP-SAT opened: use its assignment,
+        # so that ties among equally good assignments are broken the same way on every run.
+        used = np.zeros(instance.school_count, bool)
+        used[instance.pair_school[chosen[chosen >= 0]]] = True
+        open_sites = forced | (used & instance.is_candidate)
+        try:
+            polished = solve_flow(instance, open_sites)
+            if evaluate(instance, polished) <= evaluate(instance, chosen):
+                chosen = polished
+        except CostsTooLarge:
+            pass
     # With nothing found in time, the allocation written (locked children only) is still a
     # valid one: `feasible`, with the whole gap open, never `infeasible`.
     status = RunStatus.OPTIMAL if result.proven and result.found else RunStatus.FEASIBLE
     gap = result.gap if result.found else 1.0
-    return Solution(result.chosen_pair, result.open_sites, status, "cp_sat", result.bounds, gap)
+    return Solution(chosen, open_sites, status, "cp_sat", result.bounds, gap)
+
+
+def _greedy_hint(instance: Instance, forced: BoolArray, choosable: IntArray, to_open: int) -> IntArray | None:
+    """A starting solution: open the candidate sites with the most usable pairs, then one flow."""
+    if to_open == 0 and not forced.any():
+        open_sites = forced
+    else:
+        everything = np.ones(instance.school_count, bool)
+        counts = np.bincount(instance.pair_school[instance.usable_pairs(everything)], minlength=instance.school_count)
+        best = choosable[np.lexsort((choosable, -counts[choosable]))][:to_open]
+        open_sites = forced.copy()
+        open_sites[best] = True
+    try:
+        return solve_flow(instance, open_sites)
+    except CostsTooLarge:
+        return None

@@ -119,7 +119,7 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     child_ids = [child.child_id for _, child in children]
     travel = tables.read_travel(child_ids, list(school_by_id), problems)
     if problems:
-        raise CaseInvalid(problems)
+        raise CaseInvalid(_without_echoes(problems, tables, set(school_by_id), set(child_ids)))
     case = Case(
         schools=tuple(schools),
         places=tuple(offer for _, offer in places),
@@ -128,6 +128,23 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
         policy=tables.policy,
     )
     return LoadedCase(case, travel, tables.input_sha256)
+
+
+def _without_echoes(
+    problems: list[Problem], tables: CaseTables, valid_schools: set[str], valid_children: set[str]
+) -> list[Problem]:
+    """Drop "unknown school/child" for ids whose own row has a problem already reported:
+    the person fixes that row, and the references come right with it."""
+    echoes = {f"unknown school '{i}'" for i in _declared(tables.schools, "school_id") - valid_schools}
+    echoes |= {f"unknown child '{i}'" for i in _declared(tables.children, "child_id") - valid_children}
+    return [problem for problem in problems if problem.message not in echoes]
+
+
+def _declared(table: RawTable | None, column: str) -> set[str]:
+    if table is None or column not in table.header:
+        return set()
+    index = table.header.index(column)
+    return {row[index] for row in table.rows if row[index]}
 
 
 def _schools(table: RawTable | None, problems: list[Problem]) -> list[School]:

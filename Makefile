@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
+	sh tests/browser/install_chromium.sh
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -10,7 +10,7 @@ import typer
 from allocator.options import SolveOptions
 from allocator.progress import Progress
 from allocator.solve import allocate
-from data.loader import load_case
+from data.workbook import load_case_or_workbook
 from data.outputs import OutputError, allocation_files, write_outputs
 from models.problems import CaseInvalid
 
@@ -23,7 +23,7 @@ app = typer.Typer(
     help="Exact, explainable allocation of children with EHCPs to specialist places.",
 )
 
-CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
+CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md) or .xlsx workbook")]
 OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]
 TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
 
@@ -52,7 +52,7 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
     started = time.perf_counter()
     try:
         with progress.stage("reading the case"):
-            loaded = load_case(case_dir)
+            loaded = load_case_or_workbook(case_dir)
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit), progress)
         with progress.stage("writing"):
             write_outputs(out, allocation_files(allocation))
@@ -68,6 +68,15 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
         f"preference cost {summary.preference_cost}, travel {summary.travel_minutes} min "
         f"({time.perf_counter() - started:.2f}s) -> {out}"
     )
+
+
+def _register_commands() -> None:
+    from allocator.cli_demo import register as register_demo
+
+    register_demo(app)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Turn a solution into placements (children.csv order) and the run summary."""
 
+import math
 from collections import Counter, defaultdict
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
@@ -44,9 +45,10 @@ def build_allocation(
         preference_cost=value.preference_cost,
         travel_minutes=value.travel_minutes,
         opened_sites=opened,
-        # Rounded to 0.1 s so that repeated runs of the same case write identical files;
-        # the exact time goes to the progress output.
-        solve_seconds=round(seconds, 1),
+        # Whole seconds, rounded down, so that repeated runs of the same case write identical
+        # files (a round of a few thousand children solves in well under a second); the exact
+        # time is printed by the command.
+        solve_seconds=float(math.floor(seconds)),
         input_sha256=input_sha256,
         solver=solution.solver,
         objective_bound=solution.bounds,

@@ -56,6 +56,11 @@ def write_outputs(out_dir: Path, files: Mapping[str, str | bytes]) -> None:
     out_dir = out_dir.absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"cannot write to {out_dir}: it is a file, not a folder")
+    for parent in out_dir.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write to {out_dir}: {parent} is a file, not a folder")
+            break
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

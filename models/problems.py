@@ -31,19 +31,13 @@ class CaseInvalid(Exception):
         return [str(problem) for problem in self.problems]
 
 
+_CASE_PARTS = ["schools", "places", "children", "preferences", "travel_times", "policy", "expansions"]
+# Problems are listed file by file in the contract's order, whether the case came as a folder
+# (schools.csv ...) or a workbook (sheet `schools` ...).
 _FILE_ORDER = {
     name: index
-    for index, name in enumerate(
-        [
-            "schools.csv",
-            "places.csv",
-            "children.csv",
-            "preferences.csv",
-            "travel_times.csv",
-            "policy.toml",
-            "expansions.csv",
-        ]
-    )
+    for index, part in enumerate(_CASE_PARTS)
+    for name in (part, f"{part}.csv", f"{part}.toml")
 }
 
 

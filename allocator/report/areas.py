@@ -83,9 +83,11 @@ def home_areas(
         lat = sum(case.children[i].lat for i in indices) / len(indices)
         lon = sum(case.children[i].lon for i in indices) / len(indices)
         cell_lat, cell_lon = snap(lat, lon)
-        placed_at = Counter(
-            allocation.placements[i].school_id for i in indices if allocation.placements[i].school_id is not None
-        )
+        placed_at: Counter[str] = Counter()
+        for i in indices:
+            school_id = allocation.placements[i].school_id
+            if school_id is not None:
+                placed_at[school_id] += 1
         area_index = len(areas)
         areas.append(Area(key[1], key[0], cell_lat, cell_lon, len(indices), sum(placed_at.values())))
         flows.extend(Flow(area_index, school_id, count) for school_id, count in sorted(placed_at.items()))

@@ -7,7 +7,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.report.svg import GREY, INK, LIGHT_GREY, esc, legend, line, nice_step, num, rect, svg_open, text
+from allocator.report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text
 
 WIDTH = 760.0
 
@@ -38,8 +38,9 @@ def stacked_bars(
     """Horizontal stacked bars; each segment labelled with its value when it fits."""
     bar_height, gap, top, bottom = 16.0, 6.0, 34.0, 30.0
     height = top + len(rows) * (bar_height + gap) + bottom
-    plot_left, plot_right = label_width + 8, WIDTH - 90
     largest = max((sum(row.values) for row in rows), default=0.0)
+    longest_suffix = max((len(_suffix(row, value_format)) for row in rows), default=0)
+    plot_left, plot_right = label_width + 8, WIDTH - 8 - 6.2 * longest_suffix
     scale = (plot_right - plot_left) / largest if largest > 0 else 0.0
     parts = [svg_open(chart_id, chart, WIDTH, height, title, description)]
     parts.append(legend(plot_left, 16, [(s.name, s.colour) for s in series]))
@@ -55,9 +56,7 @@ def stacked_bars(
                 parts.append(text(x + width / 2, y + 12, _format(value, value_format), anchor="middle",
                                   fill="#ffffff" if one.colour != LIGHT_GREY else INK, size=11))
             x += width
-        total = sum(row.values)
-        suffix = f"{_format(total, value_format)}{'  ' + row.note if row.note else ''}"
-        parts.append(text(x + 4, y + 12, suffix, size=11, fill=GREY if row.note else INK))
+        parts.append(text(x + 4, y + 12, _suffix(row, value_format), size=11, fill=GREY if row.note else INK))
     axis_y = top + len(rows) * (bar_height + gap) + 2
     parts.append(line(plot_left, axis_y, plot_right, axis_y, GREY))
     if largest > 0:
@@ -134,9 +133,13 @@ def _format(value: float, value_format: str, short: bool = False) -> str:
     return num(value)
 
 
+def _suffix(row: BarRow, value_format: str) -> str:
+    """Written after a bar: its total, then its note."""
+    total = _format(sum(row.values), value_format)
+    return f"{total}  {row.note}" if row.note else total
+
+
 def _clip(label: str, width: float) -> str:
-    most = int(width / 6.2)
+    most = int(width / 7.0)
     return label if len(label) <= most else label[: most - 1] + "…"
 
-
-__all__ = ["BarRow", "Series", "esc", "histogram", "stacked_bars"]

@@ -1,0 +1,344 @@
+"""Excel workbooks: a case as one .xlsx file with a sheet per contract file, and its template.
+
+Sheets `schools`, `places`, `children` (required), `preferences`, `travel_times` and `policy`
+(optional) hold the same columns as the CSV files of CONTRACT.md, header in the first
+non-empty row. The `policy` sheet has two columns, `key` and `value`, one row per setting,
+with dotted keys for the TOML tables (e.g. `max_travel_minutes.primary`). Any other sheet
+(such as `notes`) is ignored.
+
+Problems are located as `sheet:row: column: message` (the sheet's own row number). Cells are
+turned into text as the CSV loader expects: whole numbers without a decimal point
+(1.0 -> "1"), other numbers in their shortest exact form, dates as ISO dates.
+"""
+
+import datetime
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import ValidationError
+
+from data.loader import (
+    CHILD_COLUMNS,
+    PLACE_COLUMNS,
+    PREFERENCE_COLUMNS,
+    SCHOOL_COLUMNS,
+    CaseTables,
+    LoadedCase,
+    build_case,
+    load_case,
+)
+from data.outputs import OutputError
+from data.rows import friendly_message, require_columns
+from data.tables import RawTable
+from data.travel import TravelTable, travel_table_from_frame
+from models.case import Policy
+from models.problems import CaseInvalid, Problem
+
+WORKBOOK_SUFFIX = ".xlsx"
+REQUIRED_SHEETS = ("schools", "places", "children")
+OPTIONAL_SHEETS = ("preferences", "travel_times", "policy")
+TRAVEL_COLUMNS = ("child_id", "school_id", "minutes")
+POLICY_COLUMNS = ("key", "value")
+
+
+def load_case_or_workbook(path: Path) -> LoadedCase:
+    """A case from a folder of CSV files or, when `path` ends in .xlsx, from a workbook."""
+    if path.suffix.lower() == WORKBOOK_SUFFIX:
+        return load_workbook_case(path)
+    return load_case(path)
+
+
+def load_workbook_case(path: Path) -> LoadedCase:
+    """Read and check a case workbook; raise CaseInvalid listing every problem."""
+    problems: list[Problem] = []
+    sheets = read_workbook_sheets(path, problems)
+    if sheets is None:
+        raise CaseInvalid(problems)
+    for name in REQUIRED_SHEETS:
+        if name not in sheets:
+            problems.append(Problem(name, 0, "-", f"required sheet is missing from {path.name}"))
+    travel = sheets.get("travel_times")
+
+    def read_travel(child_ids: list[str], school_ids: list[str], found: list[Problem]) -> TravelTable:
+        if travel is None:
+            return TravelTable.empty(len(school_ids))
+        return _travel_table(travel, child_ids, school_ids, found)
+
+    tables = CaseTables(
+        schools=sheets.get("schools"),
+        places=sheets.get("places"),
+        children=sheets.get("children"),
+        preferences=sheets.get("preferences"),
+        policy=_policy(sheets.get("policy"), problems),
+        read_travel=read_travel,
+        input_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+    return build_case(tables, problems)
+
+
+def read_workbook_sheets(path: Path, problems: list[Problem]) -> dict[str, RawTable] | None:
+    """The case sheets of a workbook as RawTables keyed by contract name (sheet names match
+    ignoring case and surrounding spaces). None, with a problem, when it is not a workbook."""
+    if not path.is_file():
+        problems.append(Problem(path.name, 0, "-", "workbook does not exist"))
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        problems.append(Problem(path.name, 0, "-", f"cannot be read as an Excel workbook (.xlsx): {error}"))
+        return None
+    try:
+        wanted = set(REQUIRED_SHEETS + OPTIONAL_SHEETS)
+        tables: dict[str, RawTable] = {}
+        for sheet in book.worksheets:
+            key = sheet.title.strip().lower()
+            if key in wanted and key not in tables:
+                table = _read_sheet(sheet, problems)
+                if table is not None:
+                    tables[key] = table
+        return tables
+    finally:
+        book.close()
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text the CSV loader would see."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
+    name = sheet.title
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()  # some writers record a wrong used range; read every row
+    table: RawTable | None = None
+    for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [cell_text(value) for value in values]
+        if not any(cells):
+            continue
+        if table is None:
+            while cells and not cells[-1]:
+                cells.pop()
+            table = RawTable(name, cells)
+            _check_header(name, row_number, cells, problems)
+            continue
+        width = len(table.header)
+        beyond = [index for index, cell in enumerate(cells) if cell and index >= width]
+        if beyond:
+            problems.append(
+                Problem(name, row_number, "-", f"row has a value in column {_column_letter(beyond[0])}, "
+                        f"beyond the header's {width} columns")
+            )
+            continue
+        table.rows.append(cells[:width] + [""] * (width - len(cells)))
+        table.lines.append(row_number)
+    if table is None:
+        problems.append(Problem(name, 0, "-", "sheet is empty (no header row)"))
+    return table
+
+
+def _check_header(name: str, row: int, header: list[str], problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for index, column in enumerate(header):
+        if not column:
+            problems.append(Problem(name, row, "-", f"header cell {_column_letter(index)} is empty"))
+        elif column in seen:
+            problems.append(Problem(name, row, column, "column appears twice in the header"))
+        seen.add(column)
+
+
+def _column_letter(index: int) -> str:
+    return openpyxl.utils.get_column_letter(index + 1)
+
+
+def _travel_table(table: RawTable, child_ids: list[str], school_ids: list[str], problems: list[Problem]) -> TravelTable:
+    """Check the travel sheet with the CSV loader's vectorised checks, then give sheet rows."""
+    if not require_columns(table, TRAVEL_COLUMNS, problems):
+        return TravelTable.empty(len(school_ids))
+    index = table.column_index()
+    frame = pd.DataFrame(
+        {column: pd.Series([row[index[column]] for row in table.rows], dtype="string") for column in TRAVEL_COLUMNS}
+    )
+    found: list[Problem] = []
+    travel = travel_table_from_frame(frame, table.name, child_ids, school_ids, found, first_line=0)
+    problems.extend(Problem(p.file, table.lines[p.line], p.column, p.message) for p in found)
+    return travel
+
+
+def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
+    """The policy sheet: `key` and `value` columns, dotted keys for TOML tables."""
+    if table is None or not require_columns(table, POLICY_COLUMNS, problems):
+        return Policy()
+    index = table.column_index()
+    settings: dict[str, Any] = {}
+    row_of: dict[str, int] = {}
+    for line, row in zip(table.lines, table.rows, strict=True):
+        key, value = row[index["key"]], row[index["value"]]
+        if not key:
+            problems.append(Problem(table.name, line, "key", "required value is empty"))
+            continue
+        if key in row_of:
+            problems.append(Problem(table.name, line, key, f"setting already given on row {row_of[key]}"))
+            continue
+        row_of[key] = line
+        if value == "":
+            continue  # not given: the default applies
+        parts = key.split(".")
+        target = settings
+        for part in parts[:-1]:
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):
+                problems.append(Problem(table.name, line, key, f"'{part}' is a setting, not a group of settings"))
+                break
+            target = nested
+        else:
+            target[parts[-1]] = value
+    try:
+        return Policy.model_validate(settings)
+    except ValidationError as error:
+        for detail in error.errors():
+            key = ".".join(str(part) for part in detail["loc"]) or "-"
+            line = row_of.get(key) or next((r for k, r in row_of.items() if k.startswith(key + ".")), 0)
+            problems.append(Problem(table.name, line, key, friendly_message(detail)))
+        return Policy()
+
+
+# --- the template ------------------------------------------------------------------------
+
+SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "schools": SCHOOL_COLUMNS,
+    "places": PLACE_COLUMNS,
+    "children": (*CHILD_COLUMNS, "ward"),
+    "preferences": PREFERENCE_COLUMNS,
+    "travel_times": TRAVEL_COLUMNS,
+    "policy": POLICY_COLUMNS,
+}
+
+NOTES: tuple[tuple[str, str, str, str], ...] = (
+    # sheet, column, required?, meaning (from CONTRACT.md)
+    ("schools", "school_id", "required", "Stable id, unique (URN where there is one)."),
+    ("schools", "name", "required", "Display name."),
+    ("schools", "lat", "required", "Latitude, decimal degrees (WGS 84)."),
+    ("schools", "lon", "required", "Longitude, decimal degrees (WGS 84); negative west of Greenwich."),
+    ("schools", "age_min", "required", "Youngest age taken, whole years (inclusive)."),
+    ("schools", "age_max", "required", "Oldest age taken, whole years (inclusive)."),
+    ("schools", "kind", "optional", "special (default), resource_base, independent or candidate. A candidate is "
+     "a proposed new-school site: it takes no child unless the run opens it."),
+    ("schools", "annual_place_cost_gbp", "optional", "Cost of one place for a year, pounds."),
+    ("schools", "district", "optional", "District the school is in (reporting only)."),
+    ("places", "school_id", "required", "A school_id from the schools sheet."),
+    ("places", "need", "required", "SEN2 primary-need code: ASD, SEMH, SLCN, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD "
+     "or OTH."),
+    ("places", "places", "required", "Places free in this round for that need, whole number 0 or more."),
+    ("children", "child_id", "required", "Pseudonymous id, unique. Never a name."),
+    ("children", "need", "required", "SEN2 primary-need code from the EHCP."),
+    ("children", "age", "required", "Age in whole years at the start of the academic year the place is for."),
+    ("children", "lat", "required", "Home latitude, decimal degrees (a postcode centroid is enough)."),
+    ("children", "lon", "required", "Home longitude, decimal degrees."),
+    ("children", "priority", "optional", "Urgency tier, whole number 0 or more (default 0); higher is more urgent, "
+     "e.g. 2 = out of education, 1 = statutory deadline passed."),
+    ("children", "district", "optional", "Home district, used for fairness reporting."),
+    ("children", "locked_school_id", "optional", "A placement the panel has already decided; it is kept and uses a "
+     "place."),
+    ("children", "ward", "optional", "Home ward name; the report groups children by ward on its map."),
+    ("preferences", "child_id", "required", "A child_id from the children sheet. The whole sheet is optional."),
+    ("preferences", "school_id", "required", "A school the family asked for."),
+    ("preferences", "rank", "required", "1 = first choice, 2 = second, ..."),
+    ("travel_times", "child_id", "required", "Optional sheet: door-to-door minutes from a routing engine."),
+    ("travel_times", "school_id", "required", "A school_id from the schools sheet."),
+    ("travel_times", "minutes", "required", "Whole minutes one way. Pairs not listed are estimated from coordinates."),
+    ("policy", "key", "required", "Setting name; a dotted key is a setting in a group: open_sites, unranked_cost, "
+     "max_travel_minutes.primary, max_travel_minutes.secondary, travel_estimate.speed_kmh, "
+     "travel_estimate.circuity, transport_cost_gbp."),
+    ("policy", "value", "optional", "The setting's value; an empty value takes the default shown in the template."),
+)
+
+POLICY_DEFAULT_ROWS: tuple[tuple[str, float, str], ...] = (
+    ("open_sites", Policy().open_sites, "at most this many candidate sites are opened"),
+    ("unranked_cost", Policy().unranked_cost, "preference cost of a school the family did not rank"),
+    ("max_travel_minutes.primary", Policy().max_travel_minutes.primary, "limit for ages up to 10"),
+    ("max_travel_minutes.secondary", Policy().max_travel_minutes.secondary, "limit for ages 11 and over"),
+    ("travel_estimate.speed_kmh", Policy().travel_estimate.speed_kmh, "used where travel_times has no figure"),
+    ("travel_estimate.circuity", Policy().travel_estimate.circuity, "road distance / straight-line distance"),
+    ("transport_cost_gbp", Policy().transport_cost_gbp, "a year's transport per placed child (cost report only)"),
+)
+
+FIXED_TIME = datetime.datetime(2025, 1, 1)
+
+
+def template_bytes() -> bytes:
+    """An empty case workbook: a notes sheet, then one sheet per contract file with its header."""
+    book = openpyxl.Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "notes"
+    _write_rows(notes, [("sheet", "column", "required?", "meaning"), *NOTES], widths=(14, 24, 11, 110))
+    for sheet_name, columns in SHEET_COLUMNS.items():
+        sheet = book.create_sheet(sheet_name)
+        rows: list[tuple[object, ...]] = [tuple(columns)]
+        if sheet_name == "policy":
+            rows = [("key", "value", "note"), *POLICY_DEFAULT_ROWS]
+        _write_rows(sheet, rows, widths=tuple(max(12, len(str(c)) + 4) for c in rows[0]))
+    book.properties.creator = "send-allocator"
+    book.properties.created = FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def write_template(path: Path) -> None:
+    """Write the template to `path` whole or not at all; OutputError (one line) when it cannot."""
+    path = path.absolute()
+    if path.is_dir():
+        raise OutputError(f"cannot write to {path}: it is a folder")
+    try:
+        handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(template_bytes())
+        os.chmod(staging, 0o644)
+        os.replace(staging, path)
+    except OSError as error:
+        raise OutputError(f"cannot write to {path}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(staging):
+            os.unlink(staging)
+
+
+def _write_rows(sheet: Worksheet, rows: Iterable[tuple[object, ...]], widths: tuple[int, ...]) -> None:
+    for row in rows:
+        sheet.append(list(row))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[_column_letter(index)].width = width
+    if sheet.title == "notes":
+        for row in sheet.iter_rows(min_row=2):
+            row[3].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"

@@ -53,9 +53,7 @@ def independent_travel(case: Case, given: Mapping[tuple[str, str], int]) -> Trav
     return minutes
 
 
-def eligible_schools(
-    case: Case, travel_minutes: TravelMinutes, child: Child, opened_sites: set[str]
-) -> list[School]:
+def eligible_schools(case: Case, travel_minutes: TravelMinutes, child: Child, opened_sites: set[str]) -> list[School]:
     """Schools passing rules 1-4 for `child` when `opened_sites` are opened."""
     offered = _places(case)
     ranked = _ranks(case)
@@ -191,8 +189,7 @@ def _check_unplaced(
     expected = UnplacedReason.NO_PLACE_LEFT if fitting else UnplacedReason.NO_ELIGIBLE_SCHOOL
     if placement.reason != expected:
         violations.append(
-            f"{who} has reason {placement.reason}, expected {expected.value} "
-            f"({len(fitting)} school(s) pass rules 1-4)"
+            f"{who} has reason {placement.reason}, expected {expected.value} ({len(fitting)} school(s) pass rules 1-4)"
         )
     if not placement.explanation.strip():
         violations.append(f"{who} is unplaced without an explanation")

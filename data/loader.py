@@ -53,7 +53,7 @@ class CaseTables:
     children: RawTable | None
     preferences: RawTable | None
     policy: Policy
-    read_travel: Callable[[list[str], list[str], list[Problem]], TravelTable]
+    read_travel: Callable[[list[str], list[str], list[Problem], bool], TravelTable]
     input_sha256: str
 
 
@@ -77,10 +77,12 @@ def read_case_folder(case_dir: Path, problems: list[Problem]) -> CaseTables:
 
     travel_path = case_dir / TRAVEL_FILE
 
-    def read_travel(child_ids: list[str], school_ids: list[str], found: list[Problem]) -> TravelTable:
+    def read_travel(
+        child_ids: list[str], school_ids: list[str], found: list[Problem], check_references: bool
+    ) -> TravelTable:
         if not travel_path.exists():
             return TravelTable.empty(len(school_ids))
-        return read_travel_times(travel_path, child_ids, school_ids, found)
+        return read_travel_times(travel_path, child_ids, school_ids, found, check_references)
 
     return CaseTables(
         schools=read(SCHOOLS_FILE, True),
@@ -109,15 +111,24 @@ def hash_case_files(case_dir: Path) -> str:
 
 def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     """Type every table, check cross-references, then raise or return the case."""
+    # References into a file that is missing, headless or empty are not checked: its own
+    # problem is reported, and listing every reference to it as "unknown" would bury it.
+    schools_ok = _usable(tables.schools, SCHOOL_REQUIRED)
+    children_ok = _usable(tables.children, CHILD_REQUIRED)
+    places_ok = tables.places is not None and all(c in tables.places.header for c in PLACE_COLUMNS)
     schools = _schools(tables.schools, problems)
     school_by_id = {school.school_id: school for school in schools}
-    places = _places(tables.places, school_by_id, problems)
+    places = _places(tables.places, school_by_id if schools_ok else None, problems)
     children = _children(tables.children, problems)
-    preferences = _preferences(tables.preferences, children, school_by_id, problems)
-    _check_locks(tables.children, children, school_by_id, places, problems)
-    _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
+    preferences = _preferences(
+        tables.preferences, children if children_ok else None, school_by_id if schools_ok else None, problems
+    )
+    if schools_ok and places_ok:
+        _check_locks(tables.children, children, school_by_id, places, problems)
+        _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
     child_ids = [child.child_id for _, child in children]
-    travel = tables.read_travel(child_ids, list(school_by_id), problems)
+    references_ok = schools_ok and children_ok
+    travel = tables.read_travel(child_ids, list(school_by_id), problems, references_ok)
     if problems:
         raise CaseInvalid(_without_echoes(problems, tables, set(school_by_id), set(child_ids)))
     case = Case(
@@ -138,6 +149,10 @@ def _without_echoes(
     echoes = {f"unknown school '{i}'" for i in _declared(tables.schools, "school_id") - valid_schools}
     echoes |= {f"unknown child '{i}'" for i in _declared(tables.children, "child_id") - valid_children}
     return [problem for problem in problems if problem.message not in echoes]
+
+
+def _usable(table: RawTable | None, required: tuple[str, ...]) -> bool:
+    return table is not None and bool(table.rows) and all(column in table.header for column in required)
 
 
 def _declared(table: RawTable | None, column: str) -> set[str]:
@@ -171,14 +186,14 @@ def _schools(table: RawTable | None, problems: list[Problem]) -> list[School]:
 
 
 def _places(
-    table: RawTable | None, school_by_id: dict[str, School], problems: list[Problem]
+    table: RawTable | None, school_by_id: dict[str, School] | None, problems: list[Problem]
 ) -> list[tuple[int, PlaceOffer]]:
     if table is None or not require_columns(table, PLACE_COLUMNS, problems):
         return []
     offers: list[tuple[int, PlaceOffer]] = []
     first_line: dict[tuple[str, str], int] = {}
     for line, offer in typed_rows(table, PlaceOffer, PLACE_COLUMNS, PLACE_COLUMNS, problems):
-        if offer.school_id not in school_by_id:
+        if school_by_id is not None and offer.school_id not in school_by_id:
             problems.append(Problem(table.name, line, "school_id", f"unknown school '{offer.school_id}'"))
             continue
         key = (offer.school_id, offer.need.value)
@@ -222,22 +237,22 @@ def _children(table: RawTable | None, problems: list[Problem]) -> list[tuple[int
 
 def _preferences(
     table: RawTable | None,
-    children: list[tuple[int, Child]],
-    school_by_id: dict[str, School],
+    children: list[tuple[int, Child]] | None,
+    school_by_id: dict[str, School] | None,
     problems: list[Problem],
 ) -> list[tuple[int, Preference]]:
     if table is None or not require_columns(table, PREFERENCE_COLUMNS, problems):
         return []
-    child_ids = {child.child_id for _, child in children}
+    child_ids = None if children is None else {child.child_id for _, child in children}
     seen_school: dict[tuple[str, str], int] = {}
     seen_rank: dict[tuple[str, int], int] = {}
     kept: list[tuple[int, Preference]] = []
     for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems):
         ok = True
-        if preference.child_id not in child_ids:
+        if child_ids is not None and preference.child_id not in child_ids:
             problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
             ok = False
-        if preference.school_id not in school_by_id:
+        if school_by_id is not None and preference.school_id not in school_by_id:
             problems.append(Problem(table.name, line, "school_id", f"unknown school '{preference.school_id}'"))
             ok = False
         pair = (preference.child_id, preference.school_id)

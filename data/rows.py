@@ -51,8 +51,15 @@ def typed_rows(
             yield line, model.model_validate(values)
         except ValidationError as error:
             for detail in error.errors():
-                column = str(detail["loc"][0]) if detail["loc"] else "-"
+                column = str(detail["loc"][0]) if detail["loc"] else _column_named_in(detail, columns)
                 problems.append(Problem(table.name, line, column, friendly_message(detail)))
+
+
+def _column_named_in(detail: Any, columns: Sequence[str]) -> str:
+    """A whole-row check (such as age_min above age_max) is located at the column its
+    message starts with."""
+    words = friendly_message(detail).split()
+    return words[0] if words and words[0] in columns else "-"
 
 
 def friendly_message(detail: Any) -> str:

@@ -93,8 +93,12 @@ def read_travel_times(
     child_ids: list[str],
     school_ids: list[str],
     problems: list[Problem],
+    check_references: bool = True,
 ) -> TravelTable:
-    """Read travel_times.csv (millions of rows) with pandas, checking every row vectorised."""
+    """Read travel_times.csv (millions of rows) with pandas, checking every row vectorised.
+
+    Without `check_references` (children or schools could not be read) ids are not looked up.
+    """
     name = path.name
     try:
         frame = pd.read_csv(
@@ -111,7 +115,7 @@ def read_travel_times(
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         problems.append(Problem(name, 0, "-", f"cannot be read as CSV: {error}"))
         return TravelTable.empty(len(school_ids))
-    return travel_table_from_frame(frame, name, child_ids, school_ids, problems)
+    return travel_table_from_frame(frame, name, child_ids, school_ids, problems, check_references=check_references)
 
 
 def travel_table_from_frame(
@@ -121,6 +125,7 @@ def travel_table_from_frame(
     school_ids: list[str],
     problems: list[Problem],
     first_line: int = 2,
+    check_references: bool = True,
 ) -> TravelTable:
     """Check and index a travel frame; rows are numbered from `first_line`."""
     frame.columns = [str(column).strip() for column in frame.columns]
@@ -140,8 +145,8 @@ def travel_table_from_frame(
     else:
         minutes_text = minutes_cells.astype("string").str.strip()
         minutes = pd.to_numeric(minutes_text, errors="coerce")
-    bad_child = child_index < 0
-    bad_school = school_index < 0
+    bad_child = (child_index < 0) & check_references
+    bad_school = (school_index < 0) & check_references
     not_number = minutes.isna().to_numpy()
     values = minutes.to_numpy(dtype=np.float64, na_value=np.nan)
     fractional = ~not_number & (np.floor(values) != values)
@@ -151,7 +156,7 @@ def travel_table_from_frame(
     _report(problems, name, "minutes", lines, not_number, minutes_text, "'{}' is not a whole number")
     _report(problems, name, "minutes", lines, fractional, minutes_text, "'{}' is not a whole number")
     _report(problems, name, "minutes", lines, negative, minutes_text, "{} is negative; minutes must be 0 or more")
-    usable = ~(bad_child | bad_school | not_number | fractional | negative)
+    usable = ~(bad_child | bad_school | not_number | fractional | negative) & (child_index >= 0) & (school_index >= 0)
     keys = child_index[usable] * len(school_ids) + school_index[usable]
     order = np.argsort(keys, kind="stable")
     keys = keys[order]

@@ -70,10 +70,12 @@ def load_workbook_case(path: Path) -> LoadedCase:
             problems.append(Problem(name, 0, "-", f"required sheet is missing from {path.name}"))
     travel = sheets.get("travel_times")
 
-    def read_travel(child_ids: list[str], school_ids: list[str], found: list[Problem]) -> TravelTable:
+    def read_travel(
+        child_ids: list[str], school_ids: list[str], found: list[Problem], check_references: bool
+    ) -> TravelTable:
         if travel is None:
             return TravelTable.empty(len(school_ids))
-        return _travel_table(travel, child_ids, school_ids, found)
+        return _travel_table(travel, child_ids, school_ids, found, check_references)
 
     tables = CaseTables(
         schools=sheets.get("schools"),
@@ -175,7 +177,9 @@ def _column_letter(index: int) -> str:
     return openpyxl.utils.get_column_letter(index + 1)
 
 
-def _travel_table(table: RawTable, child_ids: list[str], school_ids: list[str], problems: list[Problem]) -> TravelTable:
+def _travel_table(
+    table: RawTable, child_ids: list[str], school_ids: list[str], problems: list[Problem], check_references: bool
+) -> TravelTable:
     """Check the travel sheet with the CSV loader's vectorised checks, then give sheet rows."""
     if not require_columns(table, TRAVEL_COLUMNS, problems):
         return TravelTable.empty(len(school_ids))
@@ -184,7 +188,9 @@ def _travel_table(table: RawTable, child_ids: list[str], school_ids: list[str], 
         {column: pd.Series([row[index[column]] for row in table.rows], dtype="string") for column in TRAVEL_COLUMNS}
     )
     found: list[Problem] = []
-    travel = travel_table_from_frame(frame, table.name, child_ids, school_ids, found, first_line=0)
+    travel = travel_table_from_frame(
+        frame, table.name, child_ids, school_ids, found, first_line=0, check_references=check_references
+    )
     problems.extend(Problem(p.file, table.lines[p.line], p.column, p.message) for p in found)
     return travel
 

@@ -21,10 +21,12 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	sh tests/browser/install_chromium.sh
+	bash tests/api/start_postgres.sh >/dev/null || echo "PostgreSQL unavailable: its storage tests will skip"
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_allocation.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

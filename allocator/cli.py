@@ -72,8 +72,10 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
 
 def _register_commands() -> None:
     from allocator.cli_demo import register as register_demo
+    from allocator.cli_service import register as register_service
 
     register_demo(app)
+    register_service(app)
 
 
 _register_commands()

@@ -1,0 +1,52 @@
+"""The app factory: `create_app(settings)` reads settings (from the environment when none
+are given), opens and migrates the database, starts the worker pool, and mounts /v1."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.access import RecentKeys
+from api.errors import install_error_handlers
+from api.middleware import BodyLimit, RequestLog
+from api.routers import cases, decisions, health, keys, runs
+from api.services.run_queue import RunQueue
+from api.services.runs import FinishedRuns
+from api.settings import Settings
+from api.storage import runs as run_store
+from api.storage.database import open_database
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        database = open_database(url)
+        with database.session() as session:
+            run_store.fail_interrupted(session)
+        queue = RunQueue(settings, url)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.queue = queue
+        app.state.recent_keys = RecentKeys()
+        app.state.finished_runs = FinishedRuns()
+        try:
+            yield
+        finally:
+            queue.close()
+            database.close()
+
+    app = FastAPI(
+        title="SEND placement allocator",
+        version="1",
+        description="Cases, runs, panel decisions and their audit trail. Send `Authorization: Bearer <key>`.",
+        lifespan=lifespan,
+    )
+    for router in (health.router, cases.router, runs.router, decisions.router, keys.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestLog)
+    return app

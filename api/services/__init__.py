@@ -1,0 +1,1 @@
+"""What the routes call: case upload, runs, decisions. No HTTP here beyond ApiError."""

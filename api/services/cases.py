@@ -1,0 +1,57 @@
+"""Case upload: check the files with the CLI's loader, then store them; nothing is stored
+from a rejected upload."""
+
+import hashlib
+from typing import Any, Literal
+
+from api.errors import ApiError, case_invalid, not_found
+from api.services.case_files import FIELD_FILES, load_files
+from api.storage import audit
+from api.storage.cases import add_case, case_files, get_case
+from api.storage.database import Database
+from api.storage.tables import CaseRecord
+from models.problems import CaseInvalid
+
+
+def create_case(database: Database, fields: dict[str, bytes], actor: str) -> CaseRecord:
+    """`fields` maps upload field names (`schools`, ...) to file contents."""
+    unknown = sorted(set(fields) - set(FIELD_FILES))
+    if unknown:
+        expected = ", ".join(FIELD_FILES)
+        problems = [f"{name}: not a case file; expected one of {expected}" for name in unknown]
+        raise ApiError(422, "unknown_file", "the upload names files that are not part of a case", problems)
+    files = {FIELD_FILES[name]: content for name, content in fields.items()}
+    try:
+        loaded = load_files(files)
+    except CaseInvalid as error:
+        raise case_invalid(error) from None
+    with database.session() as session:
+        case = add_case(session, files, loaded.input_sha256, len(loaded.case.schools), len(loaded.case.children), actor)
+        details = {
+            "input_sha256": loaded.input_sha256,
+            "files": {
+                name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()
+            },
+            "schools": case.schools,
+            "children": case.children,
+        }
+        audit.record(session, case.case_id, actor, "case_uploaded", details)
+    return case
+
+
+def _fingerprint(content: bytes) -> dict[str, int | str]:
+    return {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def case_records(database: Database, case_id: str, table: Literal["schools", "children"]) -> list[dict[str, Any]]:
+    """The case's schools or children as typed by the loader (JSON-ready)."""
+    with database.session() as session:
+        if get_case(session, case_id) is None:
+            raise not_found("case", case_id)
+        files = case_files(session, case_id)
+    try:
+        loaded = load_files(files)
+    except CaseInvalid:  # it loaded when uploaded; only a changed loader could refuse it now
+        raise ApiError(409, "case_unreadable", f"case '{case_id}' no longer loads") from None
+    records = loaded.case.schools if table == "schools" else loaded.case.children
+    return [record.model_dump(mode="json") for record in records]

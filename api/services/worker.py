@@ -1,0 +1,109 @@
+"""Executing one run, off the request path (in a worker process or thread).
+
+`execute_run(database_url, run_id)`:
+1. queued -> running (skipped if the run was cancelled meanwhile);
+2. load the stored case with the panel's current locks applied to children.csv;
+3. call the kind's function; 4. running -> optimal | feasible | failed, storing summary,
+outputs, input hash and versions. If the run was cancelled while running, the result is
+discarded (the conditional update in step 4 does not match). Audit entries record each end.
+"""
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from api.services.case_files import load_files
+from api.services.kinds import KINDS, normalise_output
+from api.storage import audit, runs
+from api.storage.cases import case_files
+from api.storage.database import Database, open_database
+from api.storage.decisions import locks_for_case
+from models.problems import CaseInvalid
+
+_databases: dict[str, Database] = {}
+FINISHED_OK = ("optimal", "feasible")
+ALLOCATION_FILE = "allocation.csv"
+
+
+def database_for(url: str) -> Database:
+    """One engine per database URL in this process (worker processes reuse theirs)."""
+    if url not in _databases:
+        _databases[url] = open_database(url, run_migrations=False)
+    return _databases[url]
+
+
+def software_versions() -> dict[str, str]:
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "send-allocator": installed("send-allocator"),
+        "ortools": installed("ortools"),
+        "python": platform.python_version(),
+    }
+
+
+def execute_run(database_url: str, run_id: str) -> str:
+    """Run `run_id` to its end; returns the final status as stored."""
+    database = database_for(database_url)
+    with database.session() as session:
+        if not runs.start(session, run_id):
+            run = runs.get_run(session, run_id)
+            return run.status if run else "missing"
+        run = runs.get_run(session, run_id)
+        assert run is not None
+        files = case_files(session, run.case_id)
+        locks = locks_for_case(session, run.case_id)
+        if locks:
+            run.options = {**run.options, "locks": locks}
+        options = {name: value for name, value in run.options.items() if name != "locks"}
+        kind, case_id, started = run.kind, run.case_id, run.started_at
+    try:
+        values = _outcome(kind, options, files, locks)
+    except Exception as error:  # noqa: BLE001 - the run must not stay `running` for ever
+        values = {"status": runs.FAILED, "error": f"internal error: {type(error).__name__}"}
+    with database.session() as session:
+        stored = runs.finish(session, run_id, started, **values)
+        status = values["status"] if stored else runs.CANCELLED
+        details = {"run_id": run_id, "kind": kind, "status": status, "input_sha256": values.get("input_sha256")}
+        if not stored:
+            details["note"] = "cancelled while running; result discarded"
+        audit.record(session, case_id, None, "run_finished", details)
+    return status
+
+
+def _outcome(kind: str, options: dict[str, Any], files: dict[str, bytes], locks: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {"software": software_versions()}
+    function = KINDS[kind].load()
+    if function is None:
+        return {**values, "status": runs.FAILED, "error": f"run kind '{kind}' is not available"}
+    try:
+        loaded = load_files(files, locks)
+    except CaseInvalid as error:
+        # A lock can no longer be honoured (e.g. places changed); the problems say which.
+        return {**values, "status": runs.FAILED, "error": "; ".join(error.lines())}
+    values["input_sha256"] = loaded.input_sha256
+    try:
+        output = normalise_output(function(loaded, options))
+    except CaseInvalid as error:  # problems in option texts (scenario, expansions)
+        return {**values, "status": runs.FAILED, "error": "; ".join(error.lines())}
+    except Exception as error:  # noqa: BLE001 - a failed run is a result, stored for the user
+        return {**values, "status": runs.FAILED, "error": f"{type(error).__name__}: {error}"}
+    status = str(output.summary.get("status", "optimal"))
+    values.update(
+        summary=output.summary,
+        allocation_csv=output.files.get(ALLOCATION_FILE),
+        files={name: text for name, text in output.files.items() if name != ALLOCATION_FILE},
+        file_names=sorted(output.files),
+        software={**values["software"], **output.summary.get("software", {})},
+    )
+    if status not in FINISHED_OK:
+        return {**values, "status": runs.FAILED, "error": f"the solver ended with status '{status}'"}
+    return {**values, "status": status}
+
+
+def warm_up() -> None:
+    """Submitted once per worker at start so the first run does not pay for imports."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 tables, the database connection with Alembic migrations, repositories."""

@@ -34,11 +34,7 @@ class CaseInvalid(Exception):
 _CASE_PARTS = ["schools", "places", "children", "preferences", "travel_times", "policy", "expansions"]
 # Problems are listed file by file in the contract's order, whether the case came as a folder
 # (schools.csv ...) or a workbook (sheet `schools` ...).
-_FILE_ORDER = {
-    name: index
-    for index, part in enumerate(_CASE_PARTS)
-    for name in (part, f"{part}.csv", f"{part}.toml")
-}
+_FILE_ORDER = {name: index for index, part in enumerate(_CASE_PARTS) for name in (part, f"{part}.csv", f"{part}.toml")}
 
 
 def _reading_order(problem: Problem) -> tuple[int, str, int, str, str]:

@@ -25,7 +25,9 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_allocation.py
+	$(BIN)/python -m bench.bench_estates
 	$(BIN)/python bench/bench_api.py
 
 clean:

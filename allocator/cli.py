@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
+from allocator.cli_common import fail_invalid, fail_output
 from allocator.options import SolveOptions
 from allocator.progress import Progress
 from allocator.solve import allocate
-from data.workbook import load_case_or_workbook
 from data.outputs import OutputError, allocation_files, write_outputs
+from data.workbook import load_case_or_workbook
 from models.problems import CaseInvalid
-
-EXIT_INVALID = 2
 
 app = typer.Typer(
     add_completion=False,
@@ -31,18 +30,6 @@ TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds
 @app.callback()
 def _commands() -> None:
     """Exact, explainable allocation of children with EHCPs to specialist places."""
-
-
-def fail_invalid(error: CaseInvalid) -> None:
-    # Only `file:line: column: message` lines, so scripts can parse stderr line by line.
-    for line in error.lines():
-        typer.echo(line, err=True)
-    raise typer.Exit(EXIT_INVALID)
-
-
-def fail_output(error: OutputError) -> None:
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(EXIT_INVALID)
 
 
 @app.command()
@@ -72,9 +59,11 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
 
 def _register_commands() -> None:
     from allocator.cli_demo import register as register_demo
+    from allocator.cli_estates import register as register_estates
     from allocator.cli_service import register as register_service
 
     register_demo(app)
+    register_estates(app)
     register_service(app)
 
 

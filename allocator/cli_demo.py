@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from allocator.cli_common import fail_invalid, fail_output
 from allocator.options import SolveOptions
 from allocator.report.bundle import REPORT_FILE, bundled_case, run_files
 from allocator.solve import allocate
@@ -40,7 +41,6 @@ def register(app: typer.Typer) -> None:
 
 def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLimit = 60.0) -> None:
     """Solve the bundled Lancashire case (or CASE) and write the allocation with an HTML report to OUT."""
-    from allocator.cli import fail_invalid, fail_output  # the app module imports this one
 
     source = case if case is not None else bundled_case()
     title = DEMO_TITLE if case is None else f"Placement round: {source.stem if source.suffix else source.name}"
@@ -61,7 +61,6 @@ def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLi
 
 def export_template(path: TemplatePath) -> None:
     """Write an empty case workbook: one sheet per case file with its header, and a notes sheet."""
-    from allocator.cli import fail_output
 
     if path.suffix.lower() != WORKBOOK_SUFFIX:
         typer.echo(f"error: {path} must end in {WORKBOOK_SUFFIX}", err=True)

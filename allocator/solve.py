@@ -5,6 +5,8 @@ Which method runs:
 * few sets of candidate sites (at most `enumerate_site_sets_up_to`): one flow per set, and
   the best set under the contract's order; exact, because every set is tried. Opening a
   site only adds options, so only sets of the largest allowed size are tried;
+* when no school can run out of places (an uncapacitated facility-location problem, such as
+  OR-Library's p-median instances): HiGHS level by level (`allocator.estates.pmedian`);
 * otherwise, or when the flow weights would overflow: the CP-SAT model (`allocator.cpsat`),
   `optimal` only when every objective level was proven.
 """
@@ -18,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from allocator.cpsat import solve_cp_sat
+from allocator.estates.pmedian import is_uncapacitated, solve_facility_location
 from allocator.explain import explain_unplaced
 from allocator.flow import CostsTooLarge, solve_flow
 from allocator.instance import Instance, build_instance
@@ -78,7 +81,20 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
             return _enumerate_sites(instance, forced, choosable, to_open)
         except CostsTooLarge:
             pass
+    if not options.force_cp_sat and is_uncapacitated(instance):
+        try:
+            return _facility_location(instance, open_limit, forced, options)
+        except CostsTooLarge:
+            pass
     return _cp_sat(instance, open_limit, forced, choosable, to_open, options)
+
+
+def _facility_location(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
+    """No school can run out of places: site choice is an uncapacitated facility-location
+    (p-median-like) problem, solved level by level with HiGHS (allocator.estates.pmedian)."""
+    result = solve_facility_location(instance, open_limit, forced, options)
+    status = RunStatus.OPTIMAL if result.proven else RunStatus.FEASIBLE
+    return Solution(result.chosen_pair, result.open_sites, status, "highs_facility_location", result.bounds)
 
 
 def _enumerate_sites(instance: Instance, forced: BoolArray, choosable: IntArray, to_open: int) -> Solution:

@@ -36,12 +36,15 @@ def problems(book: Path) -> list[str]:
 
 def test_problems_name_the_sheet_row_and_column(sample_book: Path) -> None:
     # children row 4 is C003 (header on row 1); places row 3 is S1,SLD; policy row 3 is unranked_cost
-    edit(sample_book, {
-        "children": {"C4": "ten"},
-        "places": {"A3": "S9"},
-        "policy": {"B3": -1},
-        "schools": {"E2": 12},  # S1 age_min 12 > age_max 11
-    })
+    edit(
+        sample_book,
+        {
+            "children": {"C4": "ten"},
+            "places": {"A3": "S9"},
+            "policy": {"B3": -1},
+            "schools": {"E2": 12},  # S1 age_min 12 > age_max 11
+        },
+    )
     lines = problems(sample_book)
     assert "children:4: age: 'ten' is not a whole number" in lines
     assert "places:3: school_id: unknown school 'S9'" in lines

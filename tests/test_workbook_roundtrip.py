@@ -119,8 +119,18 @@ def test_workbook_gives_the_same_case_and_allocation(case_dir: Path, template: P
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, ""), (1, "1"), (1.0, "1"), (45.0, "45"), (53.85, "53.85"), (-2.4, "-2.4"), (True, "true"),
-     (0.1 + 0.2, "0.30000000000000004"), (" C001 ", "C001"), (1e21, "1000000000000000000000")],
+    [
+        (None, ""),
+        (1, "1"),
+        (1.0, "1"),
+        (45.0, "45"),
+        (53.85, "53.85"),
+        (-2.4, "-2.4"),
+        (True, "true"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (" C001 ", "C001"),
+        (1e21, "1000000000000000000000"),
+    ],
 )
 def test_cells_become_the_text_the_loader_expects(value: object, text: str) -> None:
     assert cell_text(value) == text

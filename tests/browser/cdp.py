@@ -62,8 +62,9 @@ class Pipe:
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
 
-    def call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             timeout: float = 30.0) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -132,8 +133,11 @@ def open_page(chromium: str, page: Path, script: str, width: int = 1280, height:
         session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             pipe.call(f"{domain}.enable", session=session)
-        pipe.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        pipe.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         pipe.call("Page.navigate", {"url": page.absolute().as_uri()}, session=session)
         pipe.wait_for("Page.loadEventFired")
         result = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session)
@@ -141,8 +145,9 @@ def open_page(chromium: str, page: Path, script: str, width: int = 1280, height:
         shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session)
         visit.screenshot_png = base64.b64decode(shot["data"])
         visit.console_errors = _errors(pipe.events)
-        visit.requests = [e["params"]["request"]["url"] for e in pipe.events
-                          if e.get("method") == "Network.requestWillBeSent"]
+        visit.requests = [
+            e["params"]["request"]["url"] for e in pipe.events if e.get("method") == "Network.requestWillBeSent"
+        ]
         with contextlib.suppress(RuntimeError, TimeoutError):
             pipe.call("Browser.close", timeout=5)
     finally:

@@ -12,8 +12,15 @@ from allocator.report.areas import home_areas
 from data.wards import child_wards
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE, children_rows, solved
 
-CHART_IDS = ["map", "chart-need", "chart-district", "chart-travel-primary", "chart-travel-secondary",
-             "chart-places", "chart-cost"]
+CHART_IDS = [
+    "map",
+    "chart-need",
+    "chart-district",
+    "chart-travel-primary",
+    "chart-travel-secondary",
+    "chart-places",
+    "chart-cost",
+]
 SECTION_IDS = ["figures", "map", "need", "district", "travel", "places", "cost", "unplaced"]
 
 
@@ -38,7 +45,7 @@ def test_every_section_and_chart_is_present(report: tuple[Path, str, object, obj
 
 def test_unplaced_children_are_listed_with_their_reasons(report: tuple[Path, str, object, object]) -> None:
     _, html, _, allocation = report
-    table = html[html.index('id="section-unplaced"'):]
+    table = html[html.index('id="section-unplaced"') :]
     unplaced = [p for p in allocation.placements if not p.placed]  # type: ignore[attr-defined]
     assert unplaced, "both cases leave someone unplaced"
     assert f"{len(unplaced)} children without a place" in table
@@ -80,20 +87,29 @@ def test_travel_chart_counts_children_beyond_the_limit(report: tuple[Path, str, 
     case_dir, html, loaded, allocation = report
     ages = {r["child_id"]: int(r["age"]) for r in children_rows(case_dir)}
     policy = loaded.case.policy  # type: ignore[attr-defined]
-    for phase, limit in (("primary", policy.max_travel_minutes.primary),
-                         ("secondary", policy.max_travel_minutes.secondary)):
-        minutes = [p.travel_minutes for p in allocation.placements  # type: ignore[attr-defined]
-                   if p.placed and (ages[p.child_id] <= 10) == (phase == "primary")]
+    for phase, limit in (
+        ("primary", policy.max_travel_minutes.primary),
+        ("secondary", policy.max_travel_minutes.secondary),
+    ):
+        minutes = [
+            p.travel_minutes
+            for p in allocation.placements  # type: ignore[attr-defined]
+            if p.placed and (ages[p.child_id] <= 10) == (phase == "primary")
+        ]
         over = sum(1 for m in minutes if m > limit)
-        chart = html[html.index(f'<svg id="chart-travel-{phase}"'):]
+        chart = html[html.index(f'<svg id="chart-travel-{phase}"') :]
         chart = chart[: chart.index("</svg>")]
         assert f"{len(minutes)} children placed; {over} travel beyond the {limit}-minute limit" in chart
 
 
 def test_report_is_self_contained_and_deterministic(report: tuple[Path, str, object, object]) -> None:
     case_dir, html, loaded, allocation = report
-    again = build_report(loaded.case, allocation, title="Test round",  # type: ignore[attr-defined]
-                         wards=child_wards(case_dir) or None)
+    again = build_report(
+        loaded.case,
+        allocation,
+        title="Test round",  # type: ignore[attr-defined]
+        wards=child_wards(case_dir) or None,
+    )
     assert again == html
     assert "<script" not in html
     urls = set(re.findall(r"https?://[^\"' )]+", html))

@@ -1,0 +1,68 @@
+"""expansions.csv (an optional case file, an addition to the contract): where new places may go.
+
+Columns: `school_id, need, max_extra` — at most `max_extra` new places for that need may be
+added at that school by `allocator plan-places`. Every problem is reported as
+`expansions.csv:line: column: message`; nothing is returned unless the whole file is valid.
+"""
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from data.rows import require_columns, typed_rows
+from data.tables import read_csv_table
+from models.case import Case
+from models.need import Need
+from models.problems import CaseInvalid, Problem
+
+EXPANSIONS_FILE = "expansions.csv"
+EXPANSION_COLUMNS = ("school_id", "need", "max_extra")
+
+
+class Expansion(BaseModel):
+    """One school-and-need pair that may grow by up to `max_extra` places."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    school_id: str = Field(min_length=1)
+    need: Need
+    max_extra: int = Field(ge=0)
+
+
+def load_expansions(case_dir: Path, case: Case) -> tuple[Expansion, ...]:
+    """Read CASE_DIR/expansions.csv against the loaded case; raise CaseInvalid on any problem.
+
+    A missing file is a problem too: plan-places has nowhere to put new places without it.
+    """
+    path = case_dir / EXPANSIONS_FILE
+    problems: list[Problem] = []
+    if not path.is_file():
+        raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
+    table = read_csv_table(path, problems)
+    expansions: list[Expansion] = []
+    if table is not None and require_columns(table, EXPANSION_COLUMNS, problems):
+        known = {school.school_id for school in case.schools}
+        first_line: dict[tuple[str, Need], int] = {}
+        for line, expansion in typed_rows(table, Expansion, EXPANSION_COLUMNS, EXPANSION_COLUMNS, problems):
+            if expansion.school_id not in known:
+                problems.append(Problem(table.name, line, "school_id", f"unknown school '{expansion.school_id}'"))
+                continue
+            key = (expansion.school_id, expansion.need)
+            if key in first_line:
+                problems.append(
+                    Problem(
+                        table.name,
+                        line,
+                        "need",
+                        f"{expansion.need.value} at '{expansion.school_id}' is already listed "
+                        f"on line {first_line[key]}",
+                    )
+                )
+                continue
+            first_line[key] = line
+            expansions.append(expansion)
+        if not table.rows:
+            problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    if problems:
+        raise CaseInvalid(problems)
+    return tuple(expansions)

@@ -1,0 +1,199 @@
+"""What-if scenario files (TOML; an addition to the contract, documented in docs/estates.md).
+
+Every key is optional; a scenario edits a copy of the case:
+
+    open_sites = 2                          # number of candidate sites the run may open
+    close_schools = ["S3"]                  # the school takes no child; its locks are released
+    open_candidates = ["N1"]                # these candidate sites are opened for certain
+    [max_travel_minutes]                    # change one or both phase limits
+    primary = 50
+    [[add_places]]                          # repeatable
+    school_id = "S1"
+    need = "ASD"
+    places = 2
+    [[remove_places]]                       # repeatable; at most the places the school has
+    school_id = "S2"
+    need = "SEMH"
+    places = 1
+    [demand_growth_percent]                 # extra synthetic children per need
+    ASD = 10
+
+Problems are reported as `SCENARIO.toml:line: key: message` (`line` 0 when the key cannot be
+located); `load_scenario` returns only a scenario that is valid against the case.
+"""
+
+import re
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+
+from data.rows import friendly_message
+from models.case import Case, SchoolKind
+from models.need import Need
+from models.problems import CaseInvalid, Problem
+
+Count = Annotated[int, Strict(), Field(ge=0)]
+Minutes = Annotated[int, Strict(), Field(ge=0)]
+Percent = Annotated[float, Field(ge=0)]
+Location = tuple[str | int, ...]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PlaceChange(_Frozen):
+    school_id: Annotated[str, Strict(), Field(min_length=1)]
+    need: Need
+    places: Count
+
+
+class TravelLimitChange(_Frozen):
+    primary: Minutes | None = None
+    secondary: Minutes | None = None
+
+
+class Scenario(_Frozen):
+    """A validated scenario; see the module docstring for the meaning of each key."""
+
+    open_sites: Count | None = None
+    close_schools: tuple[Annotated[str, Strict()], ...] = ()
+    open_candidates: tuple[Annotated[str, Strict()], ...] = ()
+    max_travel_minutes: TravelLimitChange = TravelLimitChange()
+    add_places: tuple[PlaceChange, ...] = ()
+    remove_places: tuple[PlaceChange, ...] = ()
+    demand_growth_percent: dict[Need, Percent] = Field(default_factory=dict)
+
+
+def load_scenario(path: Path, case: Case) -> Scenario:
+    """Read and check a scenario file against the case; raise CaseInvalid with every problem."""
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise CaseInvalid([Problem(name, 0, "-", "scenario file does not exist")]) from None
+    except UnicodeDecodeError as error:
+        raise CaseInvalid([Problem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
+    except OSError as error:
+        raise CaseInvalid([Problem(name, 0, "-", f"cannot be read ({error.strerror})")]) from None
+    return parse_scenario(text, case, name)
+
+
+def parse_scenario(text: str, case: Case, name: str) -> Scenario:
+    problems: list[Problem] = []
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise CaseInvalid(
+            [Problem(name, int(match.group(1)) if match else 0, "-", f"not valid TOML: {error}")]
+        ) from None
+    lines = _key_lines(text)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as error:
+        for detail in error.errors():
+            loc = tuple(part for part in detail["loc"] if part != "[key]")
+            problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), _message(detail)))
+        raise CaseInvalid(problems) from None
+    _check_against_case(scenario, case, name, lines, problems)
+    if problems:
+        raise CaseInvalid(problems)
+    return scenario
+
+
+def _check_against_case(
+    scenario: Scenario, case: Case, name: str, lines: dict[Location, int], problems: list[Problem]
+) -> None:
+    schools = case.school_by_id()
+
+    def problem(loc: Location, message: str) -> None:
+        problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), message))
+
+    for key in ("close_schools", "open_candidates"):
+        for index, school_id in enumerate(getattr(scenario, key)):
+            if school_id not in schools:
+                problem((key, index), f"unknown school '{school_id}'")
+            elif key == "open_candidates" and schools[school_id].kind != SchoolKind.CANDIDATE:
+                problem((key, index), f"'{school_id}' is not a candidate site")
+    offered = {(offer.school_id, offer.need): offer.places for offer in case.places}
+    removed: Counter[tuple[str, Need]] = Counter()
+    for key in ("add_places", "remove_places"):
+        for index, change in enumerate(getattr(scenario, key)):
+            if change.school_id not in schools:
+                problem((key, index, "school_id"), f"unknown school '{change.school_id}'")
+                continue
+            if key == "remove_places":
+                pair = (change.school_id, change.need)
+                removed[pair] += change.places
+                if removed[pair] > offered.get(pair, 0):
+                    problem(
+                        (key, index, "places"),
+                        f"'{change.school_id}' has {offered.get(pair, 0)} {change.need.value} place(s); "
+                        f"cannot remove {removed[pair]}",
+                    )
+
+
+def _message(detail: object) -> str:
+    assert isinstance(detail, dict)
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{detail.get('input')!r} must be a whole number"
+    if kind in ("float_type", "float_parsing"):
+        return f"{detail.get('input')!r} must be a number"
+    if kind in ("string_type",):
+        return f"{detail.get('input')!r} must be text in quotes"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a table of keys"
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list"
+    return friendly_message(detail)
+
+
+def _key_name(loc: Location) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "-"
+
+
+def _line_of(lines: dict[Location, int], loc: Location) -> int:
+    """The line of the longest located prefix of `loc`; 0 when none is known."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 0
+
+
+def _key_lines(text: str) -> dict[Location, int]:
+    """Line of each `key = value` and table header, by key path (tomllib keeps no positions).
+
+    Array-of-tables entries are numbered from 0 in order of appearance; an array value's
+    items are located at the line of its key.
+    """
+    lines: dict[Location, int] = {}
+    table: Location = ()
+    arrays: Counter[str] = Counter()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        array_header = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if array_header:
+            key = array_header.group(1)
+            table = (key, arrays[key])
+            arrays[key] += 1
+            lines.setdefault(table, number)
+            lines.setdefault((key,), number)
+        elif header:
+            table = (header.group(1),)
+            lines.setdefault(table, number)
+        else:
+            assignment = re.match(r'^("?)([A-Za-z0-9_\-]+)\1\s*=', stripped)
+            if assignment:
+                lines.setdefault((*table, assignment.group(2)), number)
+    return lines

@@ -1,0 +1,69 @@
+"""Site choice at scale: the HiGHS facility-location model against brute force, and the
+OR-Library reader (a repeated edge keeps its last cost) on pmed1's published optimum."""
+
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from allocator.estates.pmedian import is_uncapacitated, solve_facility_location
+from allocator.instance import build_instance
+from allocator.objective import evaluate
+from allocator.options import SolveOptions
+from bench import orlib
+from data.loader import load_case
+from tests.core.independent import brute_force
+from tests.strategies import RandomCase, tiny_cases
+
+
+def _solve(folder: Path) -> tuple[int, bool]:
+    loaded = load_case(folder)
+    instance = build_instance(loaded.case, loaded.travel)
+    result = solve_facility_location(
+        instance, loaded.case.policy.open_sites, np.zeros(instance.school_count, bool), SolveOptions()
+    )
+    return evaluate(instance, result.chosen_pair).travel_minutes, result.proven
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 10_000), st.integers(6, 11), st.integers(1, 4))
+def test_p_median_matches_brute_force(tmp_path_factory: object, seed: int, n: int, p: int) -> None:
+    rng = np.random.default_rng(seed)
+    distance = rng.integers(1, 60, size=(n, n))
+    distance = np.minimum(distance, distance.T)
+    np.fill_diagonal(distance, 0)
+    instance = orlib.PMedianInstance("random", p, distance.astype(np.int64))
+    folder = orlib.write_case(instance, Path(str(tmp_path_factory.mktemp("pmed"))))  # type: ignore[attr-defined]
+    best = min(int(distance[:, list(sites)].min(axis=1).sum()) for sites in combinations(range(n), p))
+    assert _solve(folder) == (best, True)
+
+
+@settings(max_examples=80)
+@given(tiny_cases(max_children=5, max_schools=4))
+def test_uncapacitated_cases_match_brute_force(random_case: RandomCase) -> None:
+    loaded = random_case.loaded()
+    instance = build_instance(loaded.case, loaded.travel)
+    assume(is_uncapacitated(instance))
+    forced = np.zeros(instance.school_count, bool)
+    forced[instance.locked_school[instance.locked_school >= 0]] = True
+    forced &= instance.is_candidate
+    result = solve_facility_location(instance, loaded.case.policy.open_sites, forced, SolveOptions())
+    value = evaluate(instance, result.chosen_pair)
+    by_tier = value.placed_by_tier(instance.tiers())
+    ours = (tuple(by_tier.get(t, 0) for t in (2, 1, 0)), value.preference_cost, value.travel_minutes)
+    assert result.proven
+    assert ours == brute_force(random_case)
+    assert int((result.open_sites & instance.is_candidate).sum()) <= max(
+        loaded.case.policy.open_sites, int(forced.sum())
+    )
+
+
+def test_pmed1_last_edge_wins_and_optimum_reproduced(tmp_path: Path) -> None:
+    instance = orlib.read_pmed(orlib.ORLIB / "pmed" / "pmed1.txt")
+    assert instance.distance.shape == (100, 100) and instance.p == 5
+    assert (instance.distance == instance.distance.T).all()
+    folder = orlib.write_case(instance, tmp_path / "pmed1")
+    assert _solve(folder) == (orlib.published_optima()["pmed1"], True)
+    assert orlib.published_optima()["pmed1"] == 5819

@@ -14,7 +14,9 @@ from rich.table import Table
 from allocator.cli_common import fail_invalid, fail_output
 from allocator.options import SolveOptions
 from allocator.report.bundle import REPORT_FILE, bundled_case, run_files
+from allocator.report.sites import candidate_sites_sections, has_candidate_sites
 from allocator.solve import allocate
+from data.loader import LoadedCase
 from data.outputs import OutputError, write_outputs
 from data.wards import child_wards
 from data.workbook import WORKBOOK_SUFFIX, load_case_or_workbook, write_template
@@ -49,14 +51,24 @@ def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLi
         started = time.perf_counter()
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit))
         solve_seconds = time.perf_counter() - started
-        files = run_files(loaded.case, allocation, title=title, wards=child_wards(source) or None)
+        sites, sites_seconds = _candidate_sites(loaded, time_limit)
+        files = run_files(loaded.case, allocation, title=title, wards=child_wards(source) or None, extra_sections=sites)
         write_outputs(out, files)
     except CaseInvalid as error:
         fail_invalid(error)
     except OutputError as error:
         fail_output(error)
-    _print_summary(allocation, solve_seconds)
+    _print_summary(allocation, solve_seconds, sites_seconds)
     typer.echo(f"report: {(out / REPORT_FILE).absolute()}")
+
+
+def _candidate_sites(loaded: LoadedCase, time_limit: float) -> tuple[list[tuple[str, str]], float | None]:
+    """The report's candidate-sites section and the seconds it took, when the case has candidate sites."""
+    if not has_candidate_sites(loaded.case):
+        return [], None
+    started = time.perf_counter()
+    sections = candidate_sites_sections(loaded, SolveOptions(time_limit=time_limit))
+    return sections, time.perf_counter() - started
 
 
 def export_template(path: TemplatePath) -> None:
@@ -72,7 +84,7 @@ def export_template(path: TemplatePath) -> None:
     typer.echo(f"template: {path.absolute()}")
 
 
-def _print_summary(allocation: Allocation, solve_seconds: float) -> None:
+def _print_summary(allocation: Allocation, solve_seconds: float, sites_seconds: float | None) -> None:
     summary = allocation.summary
     table = Table(title="Placement round", show_header=False, title_justify="left")
     table.add_column("figure")
@@ -88,4 +100,6 @@ def _print_summary(allocation: Allocation, solve_seconds: float) -> None:
     if summary.cost_gbp_year:
         table.add_row("cost a year", f"£{round(summary.cost_gbp_year.get('total', 0.0)):,}")
     table.add_row("solve time", f"{solve_seconds:.2f} s")
+    if sites_seconds is not None:
+        table.add_row("candidate sites evaluated in", f"{sites_seconds:.2f} s")
     Console(soft_wrap=False).print(table)

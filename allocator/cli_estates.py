@@ -8,16 +8,18 @@ from typing import Annotated
 import typer
 
 from allocator.cli_common import fail_invalid, fail_output
-from allocator.estates.files import place_plan_files, sites_files, whatif_files
+from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
 from allocator.progress import Progress
+from allocator.report.sites import sites_run_files
 from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import load_case
 from data.outputs import OutputError, write_outputs
 from data.scenario import load_scenario
+from data.wards import child_wards
 from models.problems import CaseInvalid, Problem
 
 CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
@@ -28,7 +30,8 @@ NewPlaces = Annotated[int, typer.Option("--add", help="at most this many new pla
 
 
 def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
-    """Rank every candidate site and find the best joint choice; write sites.csv, sites.json, marginal.csv."""
+    """Rank every candidate site and find the best joint choice; write sites.csv, sites.json, marginal.csv
+    and report.html (the joint choice's run with a map and table of the candidate sites)."""
     progress = Progress.to_stderr()
     started = time.perf_counter()
     try:
@@ -37,7 +40,7 @@ def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
         with progress.stage("evaluating candidate sites"):
             report = evaluate_sites(loaded, SolveOptions(time_limit=time_limit))
         with progress.stage("writing"):
-            write_outputs(out, sites_files(report))
+            write_outputs(out, sites_run_files(loaded, report, wards=child_wards(case_dir) or None))
     except CaseInvalid as error:
         fail_invalid(error)
     except OutputError as error:

@@ -5,20 +5,32 @@ need is the child's and whose school takes the child's age (rules 1 and 2 of CON
 Each pair carries its travel minutes, the family's rank (0 = not ranked), its preference
 cost and whether it passes rule 3 (within the phase limit, or ranked). Rule 4 (candidate
 sites) depends on which sites a run opens, so it is applied by the solvers.
+
+Pairs that cannot pass rule 3 are dropped before their exact minutes are computed: not
+ranked, no given figure, and a lower bound on the estimate already over the limit (the
+bound is the great-circle distance on a sphere 0.7% smaller than the ellipsoid's smallest
+radius of curvature, which no geodesic undercuts). At national scale this keeps tens of
+millions of need-and-age pairs out of memory; `need_and_age_options` recomputes them for
+one child when an explanation needs them.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from data.travel import TravelTable, pair_minutes
-from models.case import Case, SchoolKind
+from models.case import Case, Policy, SchoolKind
 from models.need import Need
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 NEEDS = list(Need)
+CHUNK_PAIRS = 4_000_000
+# a(1 - e^2) for WGS 84 is 6335.439 km, the smallest radius of curvature; 0.7% below it leaves
+# room for the sphere-versus-ellipsoid difference of a great circle (under 0.56%).
+LOWER_BOUND_RADIUS_KM = 6335.439 * 0.993
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,14 @@ class Instance:
     pair_rank: IntArray
     pair_cost: IntArray  # preference cost: rank, or unranked_cost
     pair_eligible: BoolArray  # rules 1-3
+    # for explanations: what is needed to recompute one child's options
+    travel: TravelTable
+    child_coords: npt.NDArray[np.float64]
+    school_coords: npt.NDArray[np.float64]
+    school_age_min: IntArray
+    school_age_max: IntArray
+    rank_keys: IntArray
+    rank_values: IntArray
 
     @property
     def child_count(self) -> int:
@@ -59,6 +79,21 @@ class Instance:
     def tiers(self) -> list[int]:
         """Priority tiers present, highest first."""
         return sorted({int(p) for p in self.child_priority}, reverse=True)
+
+    def need_and_age_options(self, child: int) -> tuple[IntArray, IntArray, IntArray]:
+        """(bucket, minutes, rank) for every bucket of the child's need whose school takes
+        the child's age, whatever the travel: the options an explanation talks about."""
+        buckets = np.flatnonzero(self.bucket_need == self.child_need[child])
+        schools = self.bucket_school[buckets]
+        age = self.child_age[child]
+        fits = (self.school_age_min[schools] <= age) & (age <= self.school_age_max[schools])
+        buckets, schools = buckets[fits], schools[fits]
+        children = np.full(schools.size, child, np.int64)
+        minutes, _ = pair_minutes(
+            self.travel, children, schools, self.child_coords, self.school_coords, self.case.policy.travel_estimate
+        )
+        ranks = _ranks(self.rank_keys, self.rank_values, children * self.school_count + schools)
+        return buckets, minutes.astype(np.int64), ranks
 
     def usable_pairs(self, open_sites: BoolArray) -> IntArray:
         """Indices of pairs passing rules 1-4 when `open_sites` (per school) are opened."""
@@ -110,12 +145,35 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         locked_minutes[locked] = minutes
         locked_rank[locked] = _ranks(rank_keys, rank_values, locked * len(schools) + locked_school[locked])
 
-    pair_child, pair_bucket = _need_and_age_pairs(
-        child_need, child_age, locked_school, bucket_need, bucket_school, age_min, age_max
+    parts = [
+        _reachable(
+            chunk_child,
+            chunk_bucket,
+            bucket_school,
+            child_limit,
+            child_coords,
+            school_coords,
+            travel,
+            rank_keys,
+            rank_values,
+            policy,
+        )
+        for chunk_child, chunk_bucket in _need_and_age_pairs(
+            child_need, child_age, locked_school, bucket_need, bucket_school, age_min, age_max
+        )
+    ]
+    pair_child = _joined([part[0] for part in parts])
+    pair_bucket = _joined([part[1] for part in parts])
+    minutes = _joined([part[2] for part in parts])
+    pair_rank = _joined([part[3] for part in parts])
+    order = np.lexsort((pair_bucket, pair_child))
+    pair_child, pair_bucket, minutes, pair_rank = (
+        pair_child[order],
+        pair_bucket[order],
+        minutes[order],
+        pair_rank[order],
     )
     pair_school = bucket_school[pair_bucket]
-    minutes, _ = pair_minutes(travel, pair_child, pair_school, child_coords, school_coords, policy.travel_estimate)
-    pair_rank = _ranks(rank_keys, rank_values, pair_child * len(schools) + pair_school)
     pair_cost = np.where(pair_rank > 0, pair_rank, policy.unranked_cost).astype(np.int64)
     pair_eligible = (minutes <= child_limit[pair_child]) | (pair_rank > 0)
 
@@ -140,6 +198,13 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         pair_rank=pair_rank,
         pair_cost=pair_cost,
         pair_eligible=pair_eligible,
+        travel=travel,
+        child_coords=child_coords,
+        school_coords=school_coords,
+        school_age_min=age_min,
+        school_age_max=age_max,
+        rank_keys=rank_keys,
+        rank_values=rank_values,
     )
 
 
@@ -151,30 +216,62 @@ def _need_and_age_pairs(
     bucket_school: IntArray,
     age_min: IntArray,
     age_max: IntArray,
-) -> tuple[IntArray, IntArray]:
+) -> Iterator[tuple[IntArray, IntArray]]:
     """Every (unlocked child, bucket) with the same need whose school takes the child's age,
-    ordered by child then bucket."""
-    child_parts: list[IntArray] = []
-    bucket_parts: list[IntArray] = []
+    in chunks of about CHUNK_PAIRS so that memory stays bounded at any scale."""
     free_children = np.flatnonzero(locked_school < 0)
     for need in np.unique(child_need[free_children]) if free_children.size else []:
         kids = free_children[child_need[free_children] == need]
         buckets = np.flatnonzero(bucket_need == need)
         if buckets.size == 0:
             continue
-        kid_col = np.repeat(kids, buckets.size)
-        bucket_col = np.tile(buckets, kids.size)
-        school = bucket_school[bucket_col]
-        ages = child_age[kid_col]
-        fits = (age_min[school] <= ages) & (ages <= age_max[school])
-        child_parts.append(kid_col[fits])
-        bucket_parts.append(bucket_col[fits])
-    if not child_parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pair_child = np.concatenate(child_parts)
-    pair_bucket = np.concatenate(bucket_parts)
-    order = np.lexsort((pair_bucket, pair_child))
-    return pair_child[order], pair_bucket[order]
+        step = max(1, CHUNK_PAIRS // buckets.size)
+        for start in range(0, kids.size, step):
+            block = kids[start : start + step]
+            kid_col = np.repeat(block, buckets.size)
+            bucket_col = np.tile(buckets, block.size)
+            school = bucket_school[bucket_col]
+            ages = child_age[kid_col]
+            fits = (age_min[school] <= ages) & (ages <= age_max[school])
+            yield kid_col[fits], bucket_col[fits]
+
+
+def _reachable(
+    pair_child: IntArray,
+    pair_bucket: IntArray,
+    bucket_school: IntArray,
+    child_limit: IntArray,
+    child_coords: npt.NDArray[np.float64],
+    school_coords: npt.NDArray[np.float64],
+    travel: TravelTable,
+    rank_keys: IntArray,
+    rank_values: IntArray,
+    policy: Policy,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The pairs that might pass rule 3, with their exact minutes and ranks."""
+    school = bucket_school[pair_bucket]
+    keys = pair_child * school_coords.shape[0] + school
+    ranks = _ranks(rank_keys, rank_values, keys)
+    given_minutes, given = travel.lookup(pair_child, school)
+    bound = _minutes_lower_bound(child_coords[pair_child], school_coords[school], policy)
+    keep = (ranks > 0) | given | (bound <= child_limit[pair_child])
+    pair_child, pair_bucket, school, ranks = pair_child[keep], pair_bucket[keep], school[keep], ranks[keep]
+    minutes, _ = pair_minutes(travel, pair_child, school, child_coords, school_coords, policy.travel_estimate)
+    return pair_child, pair_bucket, minutes.astype(np.int64), ranks
+
+
+def _minutes_lower_bound(homes: npt.NDArray[np.float64], schools: npt.NDArray[np.float64], policy: Policy) -> IntArray:
+    """ceil of the estimate's minutes over a distance no geodesic undercuts (see module doc)."""
+    lat1, lon1 = np.radians(homes[:, 0]), np.radians(homes[:, 1])
+    lat2, lon2 = np.radians(schools[:, 0]), np.radians(schools[:, 1])
+    half = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    km = 2 * LOWER_BOUND_RADIUS_KM * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
+    estimate = policy.travel_estimate
+    return np.ceil(km * estimate.circuity / estimate.speed_kmh * 60.0).astype(np.int64)
+
+
+def _joined(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def _preference_index(case: Case, school_index: dict[str, int], school_count: int) -> tuple[IntArray, IntArray]:

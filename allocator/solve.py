@@ -19,8 +19,6 @@ from math import comb
 import numpy as np
 import numpy.typing as npt
 
-from allocator.cpsat import solve_cp_sat
-from allocator.estates.pmedian import is_uncapacitated, solve_facility_location
 from allocator.explain import explain_unplaced
 from allocator.flow import CostsTooLarge, solve_flow
 from allocator.instance import Instance, build_instance
@@ -81,6 +79,9 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
             return _enumerate_sites(instance, forced, choosable, to_open)
         except CostsTooLarge:
             pass
+    # CP-SAT and HiGHS load in about 0.5 s, so they are imported only on the paths that use them.
+    from allocator.estates.pmedian import is_uncapacitated
+
     if not options.force_cp_sat and is_uncapacitated(instance):
         try:
             return _facility_location(instance, open_limit, forced, options)
@@ -92,6 +93,8 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
 def _facility_location(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
     """No school can run out of places: site choice is an uncapacitated facility-location
     (p-median-like) problem, solved level by level with HiGHS (allocator.estates.pmedian)."""
+    from allocator.estates.pmedian import solve_facility_location
+
     result = solve_facility_location(instance, open_limit, forced, options)
     status = RunStatus.OPTIMAL if result.proven else RunStatus.FEASIBLE
     return Solution(result.chosen_pair, result.open_sites, status, "highs_facility_location", result.bounds)
@@ -118,6 +121,8 @@ def _cp_sat(
     to_open: int,
     options: SolveOptions,
 ) -> Solution:
+    from allocator.cpsat import solve_cp_sat
+
     hint = _greedy_hint(instance, forced, choosable, to_open)
     result = solve_cp_sat(instance, open_limit, forced, options, hint)
     chosen, open_sites = result.chosen_pair, result.open_sites

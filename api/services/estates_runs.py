@@ -14,11 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allocator.estates.files import place_plan_files, sites_files, whatif_files
+from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
+from allocator.report.sites import sites_run_files
 from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import LoadedCase
 from data.scenario import parse_scenario
@@ -48,7 +49,7 @@ def sites(loaded: LoadedCase, options: dict[str, Any]) -> Mapping[str, Any]:
     report = evaluate_sites(loaded, _solve_options(options))
     summary = report.joint.summary.model_dump(mode="json")
     summary["sites_ranked"] = [site.site_id for site in report.sites]
-    return {"files": sites_files(report), "summary": summary}
+    return {"files": sites_run_files(loaded, report), "summary": summary}
 
 
 def plan_places_run(loaded: LoadedCase, options: dict[str, Any]) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.browser.cdp import find_chromium, open_page
 from tests.report.test_demo_cli import cli
 
-EXPECTED_CHARTS = {"map", "need", "district", "travel-primary", "travel-secondary", "places", "cost"}
+EXPECTED_CHARTS = {"map", "need", "district", "travel-primary", "travel-secondary", "places", "cost", "sites-map"}
 
 INSPECT = """(() => {
   const charts = [...document.querySelectorAll('svg[data-chart]')].map(svg => {
@@ -25,7 +25,11 @@ INSPECT = """(() => {
     const box = g.getBoundingClientRect();
     return {kind: g.dataset.kind, width: box.width, height: box.height};
   });
-  return {charts, markers, areas: document.querySelectorAll('#map .home-area').length,
+  const sites = [...document.querySelectorAll('#map-sites g.candidate-site')].map(g => {
+    const box = g.getBoundingClientRect();
+    return {width: box.width, height: box.height};
+  });
+  return {charts, markers, sites, areas: document.querySelectorAll('#map .home-area').length,
           unplacedRows: document.querySelectorAll('#unplaced-table tbody tr').length};
 })()"""
 
@@ -54,6 +58,7 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     assert {marker["kind"] for marker in seen["markers"]} == {"special", "resource_base", "independent", "candidate"}
     assert all(marker["width"] > 0 and marker["height"] > 0 for marker in seen["markers"])
     assert seen["areas"] > 50
+    assert len(seen["sites"]) == 4 and all(site["width"] > 0 and site["height"] > 0 for site in seen["sites"])
     assert seen["unplacedRows"] == json.loads((out / "summary.json").read_text())["unplaced"]
     screenshot = tmp_path / "report.png"
     screenshot.write_bytes(visit.screenshot_png)

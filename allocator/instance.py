@@ -267,7 +267,8 @@ def _minutes_lower_bound(homes: npt.NDArray[np.float64], schools: npt.NDArray[np
     half = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     km = 2 * LOWER_BOUND_RADIUS_KM * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
     estimate = policy.travel_estimate
-    return np.ceil(km * estimate.circuity / estimate.speed_kmh * 60.0).astype(np.int64)
+    # rounded as the estimate is, so that a bound below the estimate stays below it after ceil
+    return np.ceil(np.round(km * estimate.circuity / estimate.speed_kmh * 60.0, 9)).astype(np.int64)
 
 
 def _joined(parts: list[IntArray]) -> IntArray:

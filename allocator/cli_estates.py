@@ -25,7 +25,7 @@ from models.problems import CaseInvalid, Problem
 CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
 OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]
 TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
-ScenarioFile = Annotated[Path, typer.Argument(help="scenario file (TOML, see docs/estates.md)")]
+ScenarioFile = Annotated[Path, typer.Argument(help="scenario file (TOML, see the README, Estates)")]
 NewPlaces = Annotated[int, typer.Option("--add", help="at most this many new places (N >= 0)")]
 
 

@@ -1,4 +1,4 @@
-"""What-if scenario files (TOML; an addition to the contract, documented in docs/estates.md).
+"""What-if scenario files (TOML; an addition to the contract, documented in the README, Estates).
 
 Every key is optional; a scenario edits a copy of the case:
 

@@ -3,7 +3,7 @@ same code as `allocator sites | plan-places | whatif` (allocator.estates).
 
 Inputs the case upload does not carry travel in the options, as text:
 * `plan-places`: `add` (at most this many new places) and `expansions` (expansions.csv text);
-* `whatif`: `scenario` (the scenario TOML text, see docs/estates.md).
+* `whatif`: `scenario` (the scenario TOML text, see the README, Estates).
 Problems in that text are reported like case problems (`expansions.csv:3: need: ...`).
 """
 
@@ -38,7 +38,7 @@ class PlanPlacesOptionsIn(SitesOptionsIn):
 
 
 class WhatIfOptionsIn(SitesOptionsIn):
-    scenario: str = Field(description="the scenario, TOML text (see docs/estates.md)")
+    scenario: str = Field(description="the scenario, TOML text (see the README, Estates)")
 
 
 def _solve_options(options: dict[str, Any]) -> SolveOptions:

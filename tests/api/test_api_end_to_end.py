@@ -80,6 +80,11 @@ def test_upload_solve_decide_and_audit_over_a_real_server(server: tuple[str, str
         assert client.get(f"/v1/runs/{run_id}/children/{placed['child_id']}").json()["locked"] is False
     assert [entry["action"] for entry in audit] == ["case_uploaded", "run_queued", "run_finished", "decision_recorded"]
     assert audit[2]["details"]["input_sha256"] == run["input_sha256"]
-    server_log = (Path(_env["ALLOCATOR_DATA_DIR"]) / "server.log").read_text()
-    assert "GET /v1/runs/{run_id}/children/{child_id} 200" in server_log
+    # The server logs a request just after answering it: wait for the line rather than race it.
+    log_file = Path(_env["ALLOCATOR_DATA_DIR"]) / "server.log"
+    expected = "GET /v1/runs/{run_id}/children/{child_id} 200"
+    deadline = time.monotonic() + 10
+    while expected not in (server_log := log_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert expected in server_log
     assert placed["child_id"] not in server_log

@@ -22,26 +22,51 @@ def explain_unplaced(
 ) -> dict[int, tuple[UnplacedReason, str]]:
     """Reason code and sentence for each unplaced child index."""
     occupants = _occupant_tiers(instance, chosen_pair)
-    starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1))
+    unplaced = np.flatnonzero((instance.locked_school < 0) & (chosen_pair < 0))
+    options = instance.need_and_age_options(unplaced)
+    starts = np.searchsorted(options.child, np.arange(instance.child_count + 1))
     school_ok = ~instance.is_candidate | open_sites
     reasons: dict[int, tuple[UnplacedReason, str]] = {}
-    for child in range(instance.child_count):
-        if instance.locked_school[child] >= 0 or chosen_pair[child] >= 0:
+    for child in unplaced.tolist():
+        mine = slice(starts[child], starts[child + 1])
+        found = ChildOptions(
+            instance.bucket_school[options.bucket[mine]],
+            options.bucket[mine],
+            options.minutes[mine],
+            options.rank[mine],
+        )
+        if found.schools.size == 0:
+            reasons[child] = (UnplacedReason.NO_ELIGIBLE_SCHOOL, _no_school_for_need_and_age(instance, child))
             continue
-        pairs = np.arange(starts[child], starts[child + 1])
-        usable = pairs[instance.pair_eligible[pairs] & school_ok[instance.pair_school[pairs]]]
-        if usable.size:
-            reasons[child] = (UnplacedReason.NO_PLACE_LEFT, _all_taken(instance, child, usable, occupants))
+        in_time = (found.minutes <= instance.child_limit[child]) | (found.ranks > 0)
+        usable = in_time & school_ok[found.schools]
+        if usable.any():
+            sentence = _all_taken(instance, child, found, usable, occupants) + _also_out_of_reach(
+                instance, child, found, usable, school_ok
+            )
+            reasons[child] = (UnplacedReason.NO_PLACE_LEFT, sentence)
         else:
-            reasons[child] = (UnplacedReason.NO_ELIGIBLE_SCHOOL, _no_eligible(instance, child, school_ok))
+            reasons[child] = (
+                UnplacedReason.NO_ELIGIBLE_SCHOOL,
+                f"{found.schools.size} school(s) have places for {_need_words(instance, child)} at age "
+                f"{int(instance.child_age[child])}, but each is "
+                + _out_of_reach(instance, child, found, school_ok)
+                + ".",
+            )
     return reasons
 
 
-def _no_eligible(instance: Instance, child: int, school_ok: BoolArray) -> str:
-    buckets, minutes, ranks = instance.need_and_age_options(child)
-    if buckets.size == 0:
-        return _no_school_for_need_and_age(instance, child)
-    return _out_of_reach(instance, child, instance.bucket_school[buckets], minutes, ranks, school_ok)
+@dataclass(frozen=True)
+class ChildOptions:
+    """One child's need-and-age options: school, bucket, minutes and the family's rank (0: none)."""
+
+    schools: IntArray
+    buckets: IntArray
+    minutes: IntArray
+    ranks: IntArray
+
+    def where(self, mask: BoolArray) -> "ChildOptions":
+        return ChildOptions(self.schools[mask], self.buckets[mask], self.minutes[mask], self.ranks[mask])
 
 
 def _need_words(instance: Instance, child: int) -> str:
@@ -64,19 +89,17 @@ def _no_school_for_need_and_age(instance: Instance, child: int) -> str:
     )
 
 
-def _school_list(instance: Instance, schools: IntArray, minutes: IntArray, ranks: IntArray) -> str:
+def _school_list(instance: Instance, options: ChildOptions) -> str:
     """The nearest few schools by name with their minutes (and the family's rank, if any)."""
-    order = np.lexsort((schools, minutes))
+    order = np.lexsort((options.schools, options.minutes))
     named = [
-        _school_words(instance.case.schools[int(schools[i])].name, int(minutes[i]), int(ranks[i]))
+        _school_words(
+            instance.case.schools[int(options.schools[i])].name, int(options.minutes[i]), int(options.ranks[i])
+        )
         for i in order[:MAX_NAMED]
     ]
     more = order.size - len(named)
     return ", ".join(named) + (f" and {more} more" if more > 0 else "")
-
-
-def _pair_list(instance: Instance, pairs: IntArray) -> str:
-    return _school_list(instance, instance.pair_school[pairs], instance.pair_minutes[pairs], instance.pair_rank[pairs])
 
 
 def _school_words(name: str, minutes: int, rank: int) -> str:
@@ -84,35 +107,37 @@ def _school_words(name: str, minutes: int, rank: int) -> str:
     return f"{name} ({minutes} min{ranked})"
 
 
-def _out_of_reach(
-    instance: Instance, child: int, schools: IntArray, minutes: IntArray, ranks: IntArray, school_ok: BoolArray
-) -> str:
+def _out_of_reach(instance: Instance, child: int, options: ChildOptions, school_ok: BoolArray) -> str:
+    """Why each option is out of reach: beyond the phase limit, or a candidate site not opened."""
     limit = int(instance.child_limit[child])
     phase = "primary" if instance.child_age[child] <= 10 else "secondary"
-    in_time = (minutes <= limit) | (ranks > 0)
-    closed = in_time & ~school_ok[schools]
-    far = ~in_time
-    sentence = (
-        f"{schools.size} school(s) have places for {_need_words(instance, child)} at age "
-        f"{int(instance.child_age[child])}, but each is "
-    )
+    in_time = (options.minutes <= limit) | (options.ranks > 0)
+    closed = in_time & ~school_ok[options.schools]
     parts = []
-    if far.any():
+    if (~in_time).any():
         parts.append(
             f"beyond the {limit}-minute {phase} travel limit and not asked for by the family: "
-            f"{_school_list(instance, schools[far], minutes[far], ranks[far])}"
+            f"{_school_list(instance, options.where(~in_time))}"
         )
     if closed.any():
-        parts.append(
-            "a candidate site not opened in this run: "
-            f"{_school_list(instance, schools[closed], minutes[closed], ranks[closed])}"
-        )
-    return sentence + "; or ".join(parts) + "."
+        parts.append(f"a candidate site not opened in this run: {_school_list(instance, options.where(closed))}")
+    return "; or ".join(parts)
 
 
-def _all_taken(instance: Instance, child: int, usable: IntArray, occupants: "Occupants") -> str:
-    buckets = np.unique(instance.pair_bucket[usable])
-    taken = occupants.counts[buckets].sum(axis=0)
+def _also_out_of_reach(
+    instance: Instance, child: int, options: ChildOptions, usable: BoolArray, school_ok: BoolArray
+) -> str:
+    if usable.all():
+        return ""
+    return (
+        " Other schools with places for this need and age are "
+        + _out_of_reach(instance, child, options.where(~usable), school_ok)
+        + "."
+    )
+
+
+def _all_taken(instance: Instance, child: int, options: ChildOptions, usable: BoolArray, occupants: "Occupants") -> str:
+    taken = occupants.counts[np.unique(options.buckets[usable])].sum(axis=0)
     own_tier = int(instance.child_priority[child])
     need = NEEDS[int(instance.child_need[child])].value
     by_tier = ", ".join(
@@ -121,9 +146,9 @@ def _all_taken(instance: Instance, child: int, usable: IntArray, occupants: "Occ
     locked = int(taken[-1])
     parts = [part for part in (by_tier, f"{locked} already decided by the panel" if locked else "") if part]
     return (
-        f"{usable.size} school(s) could take this child (right need and age; "
+        f"{int(usable.sum())} school(s) could take this child (right need and age; "
         f"within the travel limit or chosen by the family): "
-        f"{_pair_list(instance, usable)}. All their {need} places were taken "
+        f"{_school_list(instance, options.where(usable))}. All their {need} places were taken "
         f"({'; '.join(parts)}). This child is priority {own_tier}; giving them one of these places "
         f"would leave a child of the same or higher priority without a place, or place fewer "
         f"children overall."

@@ -34,6 +34,16 @@ LOWER_BOUND_RADIUS_KM = 6335.439 * 0.993
 
 
 @dataclass(frozen=True)
+class Options:
+    """Need-and-age options of some children (see Instance.need_and_age_options)."""
+
+    child: IntArray
+    bucket: IntArray
+    minutes: IntArray
+    rank: IntArray
+
+
+@dataclass(frozen=True)
 class Instance:
     case: Case
     # children, in case order
@@ -80,20 +90,34 @@ class Instance:
         """Priority tiers present, highest first."""
         return sorted({int(p) for p in self.child_priority}, reverse=True)
 
-    def need_and_age_options(self, child: int) -> tuple[IntArray, IntArray, IntArray]:
-        """(bucket, minutes, rank) for every bucket of the child's need whose school takes
-        the child's age, whatever the travel: the options an explanation talks about."""
-        buckets = np.flatnonzero(self.bucket_need == self.child_need[child])
-        schools = self.bucket_school[buckets]
-        age = self.child_age[child]
-        fits = (self.school_age_min[schools] <= age) & (age <= self.school_age_max[schools])
-        buckets, schools = buckets[fits], schools[fits]
-        children = np.full(schools.size, child, np.int64)
-        minutes, _ = pair_minutes(
-            self.travel, children, schools, self.child_coords, self.school_coords, self.case.policy.travel_estimate
+    def need_and_age_options(self, children: IntArray) -> "Options":
+        """Every (child, bucket) of the given children whose need matches and whose school
+        takes the child's age, whatever the travel, with exact minutes and ranks, ordered by
+        child then bucket: the options an explanation talks about."""
+        only_these = np.ones(self.child_count, bool)
+        only_these[children] = False
+        skip = np.where(only_these, 0, -1)  # the pair generator skips "locked" children
+        parts = list(
+            _need_and_age_pairs(
+                self.child_need,
+                self.child_age,
+                skip,
+                self.bucket_need,
+                self.bucket_school,
+                self.school_age_min,
+                self.school_age_max,
+            )
         )
-        ranks = _ranks(self.rank_keys, self.rank_values, children * self.school_count + schools)
-        return buckets, minutes.astype(np.int64), ranks
+        child = _joined([part[0] for part in parts])
+        bucket = _joined([part[1] for part in parts])
+        order = np.lexsort((bucket, child))
+        child, bucket = child[order], bucket[order]
+        school = self.bucket_school[bucket]
+        minutes, _ = pair_minutes(
+            self.travel, child, school, self.child_coords, self.school_coords, self.case.policy.travel_estimate
+        )
+        ranks = _ranks(self.rank_keys, self.rank_values, child * self.school_count + school)
+        return Options(child, bucket, minutes.astype(np.int64), ranks)
 
     def usable_pairs(self, open_sites: BoolArray) -> IntArray:
         """Indices of pairs passing rules 1-4 when `open_sites` (per school) are opened."""

@@ -88,6 +88,8 @@ def solve_flow(instance: Instance, open_sites: BoolArray) -> IntArray:
     supplies[sink] = -free.size
     flow.set_nodes_supplies(np.arange(node_count), supplies)
     status = flow.solve()
+    if status == flow.BAD_COST_RANGE:
+        raise CostsTooLarge("the flow solver's own range check refused the costs")
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow ended with status {status}")
     used = flow.flows(np.arange(pairs.size)) > 0

@@ -12,7 +12,8 @@ Objective levels, each solved to optimality and then fixed as a constraint:
     minimise sum_p cost[p] * place[p]
     minimise sum_p minutes[p] * place[p]
 If a level stops at the time limit, the best solution found is kept, the run is `feasible`
-and that level's bound is reported; later levels are then not attempted.
+and that level's bound and relative gap are reported (gap 1.0 when the level found nothing in
+time); later levels are then not attempted.
 """
 
 import time
@@ -26,6 +27,7 @@ from allocator.instance import Instance
 from allocator.options import SolveOptions
 
 IntArray = npt.NDArray[np.int64]
+MIN_LEVEL_SECONDS = 0.2
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -83,11 +85,9 @@ def solve_cp_sat(
     deadline = time.monotonic() + options.time_limit
     result = CpSatResult(np.full(instance.child_count, -1, np.int64), forced_open.copy(), proven=True, found=False)
     for name, expression, maximise, offset in levels:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            result.proven = False
-            break
-        solver.parameters.max_time_in_seconds = remaining
+        # A level reached after the deadline still gets a moment, so that its bound and gap
+        # can be reported instead of left unknown.
+        solver.parameters.max_time_in_seconds = max(deadline - time.monotonic(), MIN_LEVEL_SECONDS)
         if maximise:
             model.maximize(expression)
         else:
@@ -95,6 +95,7 @@ def solve_cp_sat(
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             result.proven = False
+            result.gap = 1.0  # nothing is known of this level within the time
             break
         result.found = True
         value = int(round(solver.objective_value))
@@ -104,9 +105,9 @@ def solve_cp_sat(
             result.open_sites[school] = bool(solver.value(var))
         if status != cp_model.OPTIMAL:
             result.proven = False
-            result.bounds[name] = float(solver.best_objective_bound) + offset
-            denominator = max(abs(value), 1)
-            result.gap = abs(solver.best_objective_bound - value) / denominator
+            bound = float(solver.best_objective_bound) + offset
+            result.bounds[name] = bound
+            result.gap = abs(bound - (value + offset)) / max(abs(value + offset), 1)
             break
         result.bounds[name] = float(value + offset)
         model.clear_hints()

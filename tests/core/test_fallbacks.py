@@ -1,0 +1,40 @@
+"""The paths a run takes when the fast one cannot serve, and honest statuses at time limits."""
+
+from pathlib import Path
+
+import pytest
+
+import allocator.flow
+from allocator.instance import build_instance
+from allocator.objective import evaluate
+from allocator.options import SolveOptions
+from allocator.solve import solve_instance
+from data.loader import load_case
+from models.results import RunStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample"
+LANCASHIRE = ROOT / "data" / "lancashire" / "case"
+
+
+def test_weights_too_large_for_the_flow_hand_over_to_cp_sat(monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = load_case(SAMPLE)
+    instance = build_instance(loaded.case, loaded.travel)
+    by_flow = solve_instance(instance, SolveOptions())
+    monkeypatch.setattr(allocator.flow, "_SAFE_LIMIT", 10)
+    by_cp_sat = solve_instance(instance, SolveOptions(time_limit=30))
+    assert by_flow.solver == "min_cost_flow"
+    assert by_cp_sat.solver == "cp_sat"
+    assert by_cp_sat.status == RunStatus.OPTIMAL
+    assert evaluate(instance, by_cp_sat.chosen_pair) == evaluate(instance, by_flow.chosen_pair)
+
+
+def test_a_time_limit_is_reported_as_feasible_with_a_gap_never_as_optimal() -> None:
+    loaded = load_case(LANCASHIRE)
+    instance = build_instance(loaded.case, loaded.travel)
+    stopped = solve_instance(instance, SolveOptions(force_cp_sat=True, time_limit=0.05, workers=1))
+    exact = solve_instance(instance, SolveOptions())
+    assert stopped.status == RunStatus.FEASIBLE
+    assert stopped.gap > 0
+    # whatever it found is a valid allocation, never better than the proven optimum
+    assert evaluate(instance, stopped.chosen_pair) >= evaluate(instance, exact.chosen_pair)

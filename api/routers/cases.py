@@ -70,11 +70,13 @@ async def _form_fields(request: Request, max_bytes: int) -> dict[str, bytes]:
     except Exception as error:  # noqa: BLE001 - starlette raises several kinds for a bad form
         raise ApiError(400, "form_invalid", f"the multipart form cannot be read: {type(error).__name__}") from None
     fields: dict[str, bytes] = {}
-    for name, value in form.multi_items():
-        if name in fields:
-            raise ApiError(422, "request_invalid", "the request is not valid", [f"{name}: given more than once"])
-        fields[name] = await value.read() if isinstance(value, UploadFile) else value.encode()
-    await form.close()
+    try:
+        for name, value in form.multi_items():
+            if name in fields:
+                raise ApiError(422, "request_invalid", "the request is not valid", [f"{name}: given more than once"])
+            fields[name] = await value.read() if isinstance(value, UploadFile) else value.encode()
+    finally:
+        await form.close()
     return fields
 
 

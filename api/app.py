@@ -10,6 +10,7 @@ from api.access import RecentKeys
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, RequestLog
 from api.routers import cases, decisions, health, keys, runs
+from api.schemas.responses import ERROR_RESPONSES
 from api.services.run_queue import RunQueue
 from api.services.runs import FinishedRuns
 from api.settings import Settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Cases, runs, panel decisions and their audit trail. Send `Authorization: Bearer <key>`.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     for router in (health.router, cases.router, runs.router, decisions.router, keys.router):
         app.include_router(router)

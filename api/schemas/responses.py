@@ -8,6 +8,28 @@ from pydantic import BaseModel
 Item = TypeVar("Item")
 
 
+class ErrorBody(BaseModel):
+    """Every error answer: a stable `code` to branch on, a sentence, and the problems found
+    (`file:line: column: message` for an invalid case, `field: message` for a bad request)."""
+
+    code: str
+    message: str
+    problems: list[str]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "malformed request (e.g. `json_invalid`)",
+        401: "no valid key (`unauthorised`)",
+        403: "the key's role may not do this (`forbidden`)",
+        404: "unknown case, run, child or key",
+        413: "request body too large (`upload_too_large`)",
+        422: "invalid case (`case_invalid`) or request (`request_invalid`)",
+    }.items()
+}
+
+
 class Health(BaseModel):
     status: str
     version: str

@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli_common import fail_invalid, fail_output
+from allocator.cli_common import command_run
 from allocator.options import SolveOptions
-from allocator.progress import Progress
 from allocator.solve import allocate
-from data.outputs import OutputError, allocation_files, write_outputs
+from data.outputs import allocation_files, write_outputs
 from data.workbook import load_case_or_workbook
-from models.problems import CaseInvalid
 
 app = typer.Typer(
     add_completion=False,
@@ -35,20 +33,13 @@ def _commands() -> None:
 @app.command()
 def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
     """Allocate every child in CASE_DIR and write allocation.csv and summary.json to OUT."""
-    progress = Progress.to_stderr()
     started = time.perf_counter()
-    try:
+    with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case_or_workbook(case_dir)
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit), progress)
         with progress.stage("writing"):
             write_outputs(out, allocation_files(allocation))
-    except CaseInvalid as error:
-        fail_invalid(error)
-    except OutputError as error:
-        fail_output(error)
-    finally:
-        progress.close()
     summary = allocation.summary
     typer.echo(
         f"{summary.status.value}: {summary.placed} placed, {summary.unplaced} unplaced, "

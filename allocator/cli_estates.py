@@ -7,17 +7,16 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli_common import fail_invalid, fail_output
+from allocator.cli_common import command_run
 from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
-from allocator.progress import Progress
 from allocator.report.sites import sites_run_files
 from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import load_case
-from data.outputs import OutputError, write_outputs
+from data.outputs import write_outputs
 from data.scenario import load_scenario
 from data.wards import child_wards
 from models.problems import CaseInvalid, Problem
@@ -32,21 +31,14 @@ NewPlaces = Annotated[int, typer.Option("--add", help="at most this many new pla
 def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
     """Rank every candidate site and find the best joint choice; write sites.csv, sites.json, marginal.csv
     and report.html (the joint choice's run with a map and table of the candidate sites)."""
-    progress = Progress.to_stderr()
     started = time.perf_counter()
-    try:
+    with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case(case_dir)
         with progress.stage("evaluating candidate sites"):
             report = evaluate_sites(loaded, SolveOptions(time_limit=time_limit))
         with progress.stage("writing"):
             write_outputs(out, sites_run_files(loaded, report, wards=child_wards(case_dir) or None))
-    except CaseInvalid as error:
-        fail_invalid(error)
-    except OutputError as error:
-        fail_output(error)
-    finally:
-        progress.close()
     best = report.sites[0].site_id if report.sites else "none"
     typer.echo(
         f"{len(report.sites)} candidate site(s) ranked, best alone: {best}; joint choice: "
@@ -56,9 +48,8 @@ def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
 
 def plan_places_command(case_dir: CaseDir, out: OutDir, add: NewPlaces, time_limit: TimeLimit = 60.0) -> None:
     """Distribute at most N new places over expansions.csv; write plan.csv, allocation.csv, summary.json."""
-    progress = Progress.to_stderr()
     started = time.perf_counter()
-    try:
+    with command_run() as progress:
         with progress.stage("reading the case"):
             problems = (
                 [] if add >= 0 else [Problem(EXPANSIONS_FILE, 0, "--add", f"{add} is negative; it must be 0 or more")]
@@ -77,12 +68,6 @@ def plan_places_command(case_dir: CaseDir, out: OutDir, add: NewPlaces, time_lim
             plan = plan_places(loaded, expansions, add, SolveOptions(time_limit=time_limit))
         with progress.stage("writing"):
             write_outputs(out, place_plan_files(plan))
-    except CaseInvalid as error:
-        fail_invalid(error)
-    except OutputError as error:
-        fail_output(error)
-    finally:
-        progress.close()
     summary = plan.allocation.summary
     used = sum(p.extra_places for p in plan.plan)
     typer.echo(
@@ -93,9 +78,8 @@ def plan_places_command(case_dir: CaseDir, out: OutDir, add: NewPlaces, time_lim
 
 def whatif(case_dir: CaseDir, scenario: ScenarioFile, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
     """Run the case and the scenario; write the comparison, the moves and the scenario's allocation."""
-    progress = Progress.to_stderr()
     started = time.perf_counter()
-    try:
+    with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case(case_dir)
             parsed = load_scenario(scenario, loaded.case)
@@ -104,12 +88,6 @@ def whatif(case_dir: CaseDir, scenario: ScenarioFile, out: OutDir, time_limit: T
             result = run_whatif(loaded, parsed, text, SolveOptions(time_limit=time_limit))
         with progress.stage("writing"):
             write_outputs(out, whatif_files(result))
-    except CaseInvalid as error:
-        fail_invalid(error)
-    except OutputError as error:
-        fail_output(error)
-    finally:
-        progress.close()
     before, after = result.baseline.summary, result.scenario.summary
     typer.echo(
         f"placed {before.placed} -> {after.placed}, travel {before.travel_minutes} -> {after.travel_minutes} min, "

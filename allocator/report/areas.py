@@ -92,4 +92,3 @@ def home_areas(
         areas.append(Area(key[1], key[0], cell_lat, cell_lon, len(indices), sum(placed_at.values())))
         flows.extend(Flow(area_index, school_id, count) for school_id, count in sorted(placed_at.items()))
     return areas, flows
-

@@ -53,8 +53,16 @@ def stacked_bars(
             tooltip = f"{row.label}: {one.name} {_format(value, value_format)}"
             parts.append(rect(x, y, width, bar_height, one.colour, tooltip))
             if value > 0 and width >= 7.5 * len(_format(value, value_format)) + 4:
-                parts.append(text(x + width / 2, y + 12, _format(value, value_format), anchor="middle",
-                                  fill="#ffffff" if one.colour != LIGHT_GREY else INK, size=11))
+                parts.append(
+                    text(
+                        x + width / 2,
+                        y + 12,
+                        _format(value, value_format),
+                        anchor="middle",
+                        fill="#ffffff" if one.colour != LIGHT_GREY else INK,
+                        size=11,
+                    )
+                )
             x += width
         parts.append(text(x + 4, y + 12, _suffix(row, value_format), size=11, fill=GREY if row.note else INK))
     axis_y = top + len(rows) * (bar_height + gap) + 2
@@ -98,8 +106,9 @@ def histogram(
     bar_width = (right - left) / last
     over = sum(1 for value in minutes if value > limit)
     parts = [svg_open(chart_id, chart, WIDTH, height, title, description)]
-    parts.append(text(left, 16, f"{len(minutes)} children placed; {over} travel beyond the {limit}-minute limit",
-                      size=12))
+    parts.append(
+        text(left, 16, f"{len(minutes)} children placed; {over} travel beyond the {limit}-minute limit", size=12)
+    )
     for tick in range(0, y_top + 1, y_step):
         y = top + plot_height - tick / y_top * plot_height
         parts.append(line(left, y, right, y, LIGHT_GREY, 0.5))
@@ -110,8 +119,16 @@ def histogram(
         low = index * bin_width
         bar = count / y_top * plot_height
         fill = colour if low + bin_width - 1 <= limit else GREY
-        parts.append(rect(left + index * bar_width + 0.5, top + plot_height - bar, bar_width - 1, bar, fill,
-                          f"{low}-{low + bin_width - 1} minutes: {count} children"))
+        parts.append(
+            rect(
+                left + index * bar_width + 0.5,
+                top + plot_height - bar,
+                bar_width - 1,
+                bar,
+                fill,
+                f"{low}-{low + bin_width - 1} minutes: {count} children",
+            )
+        )
     x_step = 15 if last * bin_width <= 120 else 30
     for tick in range(0, last * bin_width + 1, x_step):
         x = left + tick / bin_width * bar_width
@@ -142,4 +159,3 @@ def _suffix(row: BarRow, value_format: str) -> str:
 def _clip(label: str, width: float) -> str:
     most = int(width / 7.0)
     return label if len(label) <= most else label[: most - 1] + "…"
-

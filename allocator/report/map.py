@@ -95,7 +95,7 @@ def placement_map(case: Case, allocation: Allocation, areas: Sequence[Area], flo
         parts.append(
             line(x1, y1, x2, y2, BLUE, 0.5 + 0.45 * flow.children, ' stroke-opacity="0.3" stroke-linecap="round"')
         )
-    parts.append("</g><g class=\"areas\">")
+    parts.append('</g><g class="areas">')
     for area in areas:
         x, y = projection.xy(area.lat, area.lon)
         radius = 2.0 + 1.6 * math.sqrt(area.children)
@@ -179,8 +179,18 @@ def _district_labels(areas: Sequence[Area], projection: Projection) -> str:
     for district in sorted(spots):
         xs = [p[0] for p in spots[district]]
         ys = [p[1] for p in spots[district]]
-        parts.append(text(sum(xs) / len(xs), sum(ys) / len(ys) - 10, district.upper(), anchor="middle",
-                          size=11, weight="bold", fill="#8A8A8A", extra=' letter-spacing="1"'))
+        parts.append(
+            text(
+                sum(xs) / len(xs),
+                sum(ys) / len(ys) - 10,
+                district.upper(),
+                anchor="middle",
+                size=11,
+                weight="bold",
+                fill="#8A8A8A",
+                extra=' letter-spacing="1"',
+            )
+        )
     parts.append("</g>")
     return "".join(parts)
 
@@ -216,4 +226,3 @@ def _legend(top: float) -> str:
         parts.append(text(x + 16, y + 4, label))
     parts.append("</g>")
     return "".join(parts)
-

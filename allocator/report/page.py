@@ -68,13 +68,21 @@ def build_report(
     area_word = "wards" if wards else "2 km grid cells"
     sections: list[tuple[str, str, str]] = [
         ("figures", "The run in figures", run_figures(case, allocation)),
-        ("map", "Map of placements", figure(
-            placement_map(case, allocation, areas, flows),
-            f"Children's homes are grouped into {area_word} (never shown individually); each circle is an area, "
-            "sized by its number of children. Hover a marker for its name and figures.")),
+        (
+            "map",
+            "Map of placements",
+            figure(
+                placement_map(case, allocation, areas, flows),
+                f"Children's homes are grouped into {area_word} (never shown individually); each circle is an area, "
+                "sized by its number of children. Hover a marker for its name and figures.",
+            ),
+        ),
         ("need", "Placed and unplaced by need", need_chart(allocation)),
-        ("district", "Placed and unplaced by district", figure(
-            district_chart(allocation), "District of the child's home (children.csv district).")),
+        (
+            "district",
+            "Placed and unplaced by district",
+            figure(district_chart(allocation), "District of the child's home (children.csv district)."),
+        ),
         ("travel", "Travel times against the limits", travel_charts(case, allocation)),
         ("places", "Places used and free by school", places_chart(case, allocation)),
         ("cost", "Cost a year", cost_section(case, allocation)),
@@ -93,7 +101,7 @@ def build_report(
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-        "img-src data:\">"
+        'img-src data:">'
         '<link rel="icon" href="data:,">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
         f'<header><h1>{esc(title)}</h1><p class="lede">Allocation of children with EHCPs to specialist places: '

@@ -40,15 +40,17 @@ def run_figures(case: Case, allocation: Allocation) -> str:
         ("children placed", str(summary.placed)),
         ("children unplaced", str(summary.unplaced)),
         ("placed by priority tier (higher is more urgent)", tiers),
-        ("preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
-         str(summary.preference_cost)),
+        (
+            "preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
+            str(summary.preference_cost),
+        ),
         ("travel minutes, all placed children", thousands(summary.travel_minutes)),
         ("candidate sites opened", opened),
         ("solver", f"{summary.solver}" + (f", gap {num(summary.gap * 100, 2)}%" if summary.gap else "")),
         ("input sha256", summary.input_sha256),
         ("software", ", ".join(f"{name} {version}" for name, version in sorted(summary.software.items()))),
     ]
-    body = "".join(f"<tr><th scope=\"row\">{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows)
     headline = (
         f'<p class="headline"><strong>{summary.placed}</strong> of {summary.placed + summary.unplaced} children '
         f"placed; <strong>{summary.unplaced}</strong> unplaced.</p>"
@@ -59,25 +61,42 @@ def run_figures(case: Case, allocation: Allocation) -> str:
 def need_chart(allocation: Allocation) -> str:
     summary = allocation.summary
     rows = [
-        BarRow(f"{need.value} {NEED_LABELS[need]}",
-               (summary.placed_by_need.get(need.value, 0), summary.unplaced_by_need.get(need.value, 0)))
+        BarRow(
+            f"{need.value} {NEED_LABELS[need]}",
+            (summary.placed_by_need.get(need.value, 0), summary.unplaced_by_need.get(need.value, 0)),
+        )
         for need in Need
         if summary.placed_by_need.get(need.value, 0) or summary.unplaced_by_need.get(need.value, 0)
     ]
-    return stacked_bars("chart-need", "need", "Placed and unplaced children by primary need",
-                        "One bar per SEN2 primary need: children placed and children left unplaced.",
-                        rows, [PLACED, UNPLACED], label_width=300)
+    return stacked_bars(
+        "chart-need",
+        "need",
+        "Placed and unplaced children by primary need",
+        "One bar per SEN2 primary need: children placed and children left unplaced.",
+        rows,
+        [PLACED, UNPLACED],
+        label_width=300,
+    )
 
 
 def district_chart(allocation: Allocation) -> str:
     rows = [
-        BarRow(district, (int(figures["placed"]), int(figures["unplaced"])),
-               note=f"{num(float(figures['placed_share']) * 100)}% placed")
+        BarRow(
+            district,
+            (int(figures["placed"]), int(figures["unplaced"])),
+            note=f"{num(float(figures['placed_share']) * 100)}% placed",
+        )
         for district, figures in allocation.summary.districts.items()
     ]
-    return stacked_bars("chart-district", "district", "Placed and unplaced children by home district",
-                        "One bar per district of the children's homes: children placed and unplaced.",
-                        rows, [PLACED, UNPLACED], label_width=160)
+    return stacked_bars(
+        "chart-district",
+        "district",
+        "Placed and unplaced children by home district",
+        "One bar per district of the children's homes: children placed and unplaced.",
+        rows,
+        [PLACED, UNPLACED],
+        label_width=160,
+    )
 
 
 def travel_charts(case: Case, allocation: Allocation) -> str:
@@ -90,12 +109,17 @@ def travel_charts(case: Case, allocation: Allocation) -> str:
     parts = []
     for phase, limit, colour in (("primary", limits.primary, BLUE), ("secondary", limits.secondary, GREEN)):
         parts.append(
-            '<figure>'
-            + histogram(f"chart-travel-{phase}", f"travel-{phase}",
-                        f"Travel times of placed {phase}-age children (limit {limit} minutes)",
-                        f"Children per 5-minute band of one-way travel; bars past the dashed line are beyond "
-                        f"the {limit}-minute limit (the family ranked that school, or the panel locked it).",
-                        sorted(by_phase[phase]), limit, colour)
+            "<figure>"
+            + histogram(
+                f"chart-travel-{phase}",
+                f"travel-{phase}",
+                f"Travel times of placed {phase}-age children (limit {limit} minutes)",
+                f"Children per 5-minute band of one-way travel; bars past the dashed line are beyond "
+                f"the {limit}-minute limit (the family ranked that school, or the panel locked it).",
+                sorted(by_phase[phase]),
+                limit,
+                colour,
+            )
             + f"<figcaption>{phase.capitalize()} phase (ages up to 10 are primary): grey bars are beyond "
             f"the {limit}-minute limit, allowed only where the family ranked the school or the panel "
             f"locked the placement.</figcaption></figure>"
@@ -120,14 +144,22 @@ def places_chart(case: Case, allocation: Allocation) -> str:
         if school.kind == SchoolKind.CANDIDATE and school.school_id not in opened:
             rows.append(BarRow(school.name, (0, 0, total), note="candidate site, not opened"))
         else:
-            note = {SchoolKind.INDEPENDENT: "independent", SchoolKind.CANDIDATE: "opened candidate site",
-                    SchoolKind.RESOURCE_BASE: "resource base"}.get(school.kind, "")
+            note = {
+                SchoolKind.INDEPENDENT: "independent",
+                SchoolKind.CANDIDATE: "opened candidate site",
+                SchoolKind.RESOURCE_BASE: "resource base",
+            }.get(school.kind, "")
             rows.append(BarRow(school.name, (taken, total - taken, 0), note=note))
-    return stacked_bars("chart-places", "places", "Places used and free by school in this round",
-                        "One bar per school with places in this round: places filled by this run and places left "
-                        "free; candidate sites not opened show the places they would have offered.",
-                        rows, [Series("used", BLUE), Series("free", LIGHT_GREY),
-                               Series("not opened", "#EBC7DC")], label_width=300)
+    return stacked_bars(
+        "chart-places",
+        "places",
+        "Places used and free by school in this round",
+        "One bar per school with places in this round: places filled by this run and places left "
+        "free; candidate sites not opened show the places they would have offered.",
+        rows,
+        [Series("used", BLUE), Series("free", LIGHT_GREY), Series("not opened", "#EBC7DC")],
+        label_width=300,
+    )
 
 
 def cost_section(case: Case, allocation: Allocation) -> str:
@@ -143,9 +175,16 @@ def cost_section(case: Case, allocation: Allocation) -> str:
             by_kind[school.kind] += school.annual_place_cost_gbp or 0.0
     rows = [BarRow(COST_LABELS[kind], (by_kind[kind],)) for kind in KIND_ORDER if by_kind[kind]]
     rows.append(BarRow("home-to-school transport", (costs.get("transport", 0.0),)))
-    chart = stacked_bars("chart-cost", "cost", "Cost a year of this round's placements",
-                         "Yearly cost of the places filled, by kind of school, and of transport.",
-                         rows, [Series("£ a year", SKY)], value_format="gbp", label_width=220)
+    chart = stacked_bars(
+        "chart-cost",
+        "cost",
+        "Cost a year of this round's placements",
+        "Yearly cost of the places filled, by kind of school, and of transport.",
+        rows,
+        [Series("£ a year", SKY)],
+        value_format="gbp",
+        label_width=220,
+    )
     missing = int(costs.get("places_without_cost_data", 0))
     note = f" {missing} placed children are at schools with no cost given; they are not counted." if missing else ""
     transport_rate = thousands(case.policy.transport_cost_gbp)
@@ -153,11 +192,13 @@ def cost_section(case: Case, allocation: Allocation) -> str:
         '<table class="costs"><caption>Cost a year, pounds</caption>'
         f'<tr><th scope="row">places</th><td>£{thousands(costs.get("places", 0.0))}</td></tr>'
         f'<tr><th scope="row">transport (£{transport_rate} per placed child)</th>'
-        f'<td>£{thousands(costs.get("transport", 0.0))}</td></tr>'
+        f"<td>£{thousands(costs.get('transport', 0.0))}</td></tr>"
         f'<tr><th scope="row">total</th><td><strong>£{thousands(costs.get("total", 0.0))}</strong></td></tr></table>'
     )
-    return f"<figure>{chart}<figcaption>Place costs from schools.csv; transport at the policy's yearly rate."\
-           f"{esc(note)}</figcaption></figure>{table}"
+    return (
+        f"<figure>{chart}<figcaption>Place costs from schools.csv; transport at the policy's yearly rate."
+        f"{esc(note)}</figcaption></figure>{table}"
+    )
 
 
 def unplaced_table(case: Case, allocation: Allocation) -> str:
@@ -174,8 +215,9 @@ def unplaced_table(case: Case, allocation: Allocation) -> str:
         )
     if not rows:
         return "<p>Every child was placed.</p>"
-    head = "".join(f'<th scope="col">{h}</th>' for h in
-                   ("child", "need", "age", "priority", "district", "reason", "explanation"))
+    head = "".join(
+        f'<th scope="col">{h}</th>' for h in ("child", "need", "age", "priority", "district", "reason", "explanation")
+    )
     return (
         f'<table class="unplaced" id="unplaced-table"><caption>{len(rows)} children without a place</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -66,9 +66,7 @@ def sites_section_html(case: Case, section: Mapping[str, Any], *, joint: Allocat
         "the existing schools. Hover a circle for its figures."
     )
     return (
-        _summary(case, section, chosen, joint)
-        + figure(sites_map(case, rows, chosen), caption)
-        + _table(rows, chosen)
+        _summary(case, section, chosen, joint) + figure(sites_map(case, rows, chosen), caption) + _table(rows, chosen)
     )
 
 
@@ -205,7 +203,7 @@ def _table(rows: Sequence[Row], chosen: set[str]) -> str:
         cells = "".join(f'<td style="{NUMBER_STYLE}">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
         body.append(
             f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{style}>'
-            f"<td>{esc(row['rank'])}</td><td style=\"{SITE_STYLE}\">{esc(row['name'])}<br>"
+            f'<td>{esc(row["rank"])}</td><td style="{SITE_STYLE}">{esc(row["name"])}<br>'
             f"<small>{esc(row['site_id'])}{mark}</small></td>{cells}</tr>"
         )
     return (
@@ -298,8 +296,9 @@ def sites_run_files(
     """The files of `allocator sites` (and its API run): sites.csv, sites.json, marginal.csv and report.html,
     the report being the joint choice's run with the candidate-sites section."""
     html = sites_section_html(loaded.case, sites_section(report), joint=report.joint)
-    page = build_report(loaded.case, report.joint, title=SITES_REPORT_TITLE, wards=wards,
-                        extra_sections=[(SECTION_TITLE, html)])
+    page = build_report(
+        loaded.case, report.joint, title=SITES_REPORT_TITLE, wards=wards, extra_sections=[(SECTION_TITLE, html)]
+    )
     return {**sites_files(report), REPORT_FILE: page}
 
 

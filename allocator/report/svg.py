@@ -48,8 +48,16 @@ def svg_open(chart_id: str, chart: str, width: float, height: float, title: str,
     )
 
 
-def text(x: float, y: float, content: str, anchor: str = "start", size: int = 12, weight: str = "normal",
-         fill: str = INK, extra: str = "") -> str:
+def text(
+    x: float,
+    y: float,
+    content: str,
+    anchor: str = "start",
+    size: int = 12,
+    weight: str = "normal",
+    fill: str = INK,
+    extra: str = "",
+) -> str:
     return (
         f'<text x="{num(x)}" y="{num(y)}" text-anchor="{anchor}" font-size="{size}" '
         f'font-weight="{weight}" fill="{fill}"{extra}>{esc(content)}</text>'

@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import io
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -152,8 +153,12 @@ def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
         beyond = [index for index, cell in enumerate(cells) if cell and index >= width]
         if beyond:
             problems.append(
-                Problem(name, row_number, "-", f"row has a value in column {_column_letter(beyond[0])}, "
-                        f"beyond the header's {width} columns")
+                Problem(
+                    name,
+                    row_number,
+                    "-",
+                    f"row has a value in column {_column_letter(beyond[0])}, beyond the header's {width} columns",
+                )
             )
             continue
         table.rows.append(cells[:width] + [""] * (width - len(cells)))
@@ -252,24 +257,42 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("schools", "lon", "required", "Longitude, decimal degrees (WGS 84); negative west of Greenwich."),
     ("schools", "age_min", "required", "Youngest age taken, whole years (inclusive)."),
     ("schools", "age_max", "required", "Oldest age taken, whole years (inclusive)."),
-    ("schools", "kind", "optional", "special (default), resource_base, independent or candidate. A candidate is "
-     "a proposed new-school site: it takes no child unless the run opens it."),
+    (
+        "schools",
+        "kind",
+        "optional",
+        "special (default), resource_base, independent or candidate. A candidate is "
+        "a proposed new-school site: it takes no child unless the run opens it.",
+    ),
     ("schools", "annual_place_cost_gbp", "optional", "Cost of one place for a year, pounds."),
     ("schools", "district", "optional", "District the school is in (reporting only)."),
     ("places", "school_id", "required", "A school_id from the schools sheet."),
-    ("places", "need", "required", "SEN2 primary-need code: ASD, SEMH, SLCN, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD "
-     "or OTH."),
+    (
+        "places",
+        "need",
+        "required",
+        "SEN2 primary-need code: ASD, SEMH, SLCN, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD or OTH.",
+    ),
     ("places", "places", "required", "Places free in this round for that need, whole number 0 or more."),
     ("children", "child_id", "required", "Pseudonymous id, unique. Never a name."),
     ("children", "need", "required", "SEN2 primary-need code from the EHCP."),
     ("children", "age", "required", "Age in whole years at the start of the academic year the place is for."),
     ("children", "lat", "required", "Home latitude, decimal degrees (a postcode centroid is enough)."),
     ("children", "lon", "required", "Home longitude, decimal degrees."),
-    ("children", "priority", "optional", "Urgency tier, whole number 0 or more (default 0); higher is more urgent, "
-     "e.g. 2 = out of education, 1 = statutory deadline passed."),
+    (
+        "children",
+        "priority",
+        "optional",
+        "Urgency tier, whole number 0 or more (default 0); higher is more urgent, "
+        "e.g. 2 = out of education, 1 = statutory deadline passed.",
+    ),
     ("children", "district", "optional", "Home district, used for fairness reporting."),
-    ("children", "locked_school_id", "optional", "A placement the panel has already decided; it is kept and uses a "
-     "place."),
+    (
+        "children",
+        "locked_school_id",
+        "optional",
+        "A placement the panel has already decided; it is kept and uses a place.",
+    ),
     ("children", "ward", "optional", "Home ward name; the report groups children by ward on its map."),
     ("preferences", "child_id", "required", "A child_id from the children sheet. The whole sheet is optional."),
     ("preferences", "school_id", "required", "A school the family asked for."),
@@ -277,9 +300,14 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("travel_times", "child_id", "required", "Optional sheet: door-to-door minutes from a routing engine."),
     ("travel_times", "school_id", "required", "A school_id from the schools sheet."),
     ("travel_times", "minutes", "required", "Whole minutes one way. Pairs not listed are estimated from coordinates."),
-    ("policy", "key", "required", "Setting name; a dotted key is a setting in a group: open_sites, unranked_cost, "
-     "max_travel_minutes.primary, max_travel_minutes.secondary, travel_estimate.speed_kmh, "
-     "travel_estimate.circuity, transport_cost_gbp."),
+    (
+        "policy",
+        "key",
+        "required",
+        "Setting name; a dotted key is a setting in a group: open_sites, unranked_cost, "
+        "max_travel_minutes.primary, max_travel_minutes.secondary, travel_estimate.speed_kmh, "
+        "travel_estimate.circuity, transport_cost_gbp.",
+    ),
     ("policy", "value", "optional", "The setting's value; an empty value takes the default shown in the template."),
 )
 
@@ -311,9 +339,30 @@ def template_bytes() -> bytes:
         _write_rows(sheet, rows, widths=tuple(max(12, len(str(c)) + 4) for c in rows[0]))
     book.properties.creator = "send-allocator"
     book.properties.created = FIXED_TIME
+    book.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _without_timestamps(buffer.getvalue())
+
+
+def _without_timestamps(workbook: bytes) -> bytes:
+    """The same workbook with fixed times in its document properties and zip entries, so that
+    the template is byte-identical every time it is written (openpyxl stamps the save time)."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                    content,
+                )
+            fixed = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, content)
+    return output.getvalue()
 
 
 def write_template(path: Path) -> None:

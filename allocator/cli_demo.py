@@ -18,7 +18,6 @@ from allocator.report.sites import candidate_sites_sections, has_candidate_sites
 from allocator.solve import allocate
 from data.loader import LoadedCase
 from data.outputs import OutputError, write_outputs
-from data.wards import child_wards
 from data.workbook import WORKBOOK_SUFFIX, load_case_or_workbook, write_template
 from models.problems import CaseInvalid
 from models.results import Allocation
@@ -52,7 +51,7 @@ def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLi
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit))
         solve_seconds = time.perf_counter() - started
         sites, sites_seconds = _candidate_sites(loaded, time_limit)
-        files = run_files(loaded.case, allocation, title=title, wards=child_wards(source) or None, extra_sections=sites)
+        files = run_files(loaded.case, allocation, title=title, extra_sections=sites)
         write_outputs(out, files)
     except CaseInvalid as error:
         fail_invalid(error)

@@ -18,7 +18,6 @@ from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import load_case
 from data.outputs import write_outputs
 from data.scenario import load_scenario
-from data.wards import child_wards
 from models.problems import CaseInvalid, Problem
 
 CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
@@ -38,7 +37,7 @@ def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
         with progress.stage("evaluating candidate sites"):
             report = evaluate_sites(loaded, SolveOptions(time_limit=time_limit))
         with progress.stage("writing"):
-            write_outputs(out, sites_run_files(loaded, report, wards=child_wards(case_dir) or None))
+            write_outputs(out, sites_run_files(loaded, report))
     best = report.sites[0].site_id if report.sites else "none"
     typer.echo(
         f"{len(report.sites)} candidate site(s) ranked, best alone: {best}; joint choice: "

@@ -30,7 +30,7 @@ CASE_FILES = REQUIRED_FILES + OPTIONAL_FILES
 SCHOOL_COLUMNS = ("school_id", "name", "lat", "lon", "age_min", "age_max", "kind", "annual_place_cost_gbp", "district")
 SCHOOL_REQUIRED = ("school_id", "name", "lat", "lon", "age_min", "age_max")
 PLACE_COLUMNS = ("school_id", "need", "places")
-CHILD_COLUMNS = ("child_id", "need", "age", "lat", "lon", "priority", "district", "locked_school_id")
+CHILD_COLUMNS = ("child_id", "need", "age", "lat", "lon", "priority", "district", "locked_school_id", "ward")
 CHILD_REQUIRED = ("child_id", "need", "age", "lat", "lon")
 PREFERENCE_COLUMNS = ("child_id", "school_id", "rank")
 

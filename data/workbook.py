@@ -243,7 +243,7 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
     "schools": SCHOOL_COLUMNS,
     "places": PLACE_COLUMNS,
-    "children": (*CHILD_COLUMNS, "ward"),
+    "children": CHILD_COLUMNS,
     "preferences": PREFERENCE_COLUMNS,
     "travel_times": TRAVEL_COLUMNS,
     "policy": POLICY_COLUMNS,

@@ -66,6 +66,9 @@ class Child(Frozen):
     priority: int = Field(default=0, ge=0)
     district: str | None = None
     locked_school_id: str | None = None
+    # An addition to the contract: the home's ward, used only to aggregate homes on the
+    # report's map (homes themselves are never shown).
+    ward: str | None = None
 
     @property
     def phase(self) -> str:

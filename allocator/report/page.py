@@ -64,6 +64,8 @@ def build_report(
     extra_sections: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The report as HTML text. `wards` maps child_id to ward name (children.csv `ward`), when given."""
+    if wards is None:
+        wards = {child.child_id: child.ward for child in case.children if child.ward} or None
     areas, flows = home_areas(case, allocation, wards)
     area_word = "wards" if wards else "2 km grid cells"
     sections: list[tuple[str, str, str]] = [

@@ -98,6 +98,11 @@ def parse_scenario(text: str, case: Case, name: str) -> Scenario:
         for detail in error.errors():
             loc = tuple(part for part in detail["loc"] if part != "[key]")
             problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), _message(detail)))
+        # Unknown schools are reported in the same run, from the raw values that can be read.
+        flagged = {problem.column for problem in problems}
+        for loc, school_id in _raw_school_references(raw):
+            if school_id not in case.school_by_id() and _key_name(loc) not in flagged:
+                problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), f"unknown school '{school_id}'"))
         raise CaseInvalid(problems) from None
     _check_against_case(scenario, case, name, lines, problems)
     if problems:
@@ -135,6 +140,22 @@ def _check_against_case(
                         f"'{change.school_id}' has {offered.get(pair, 0)} {change.need.value} place(s); "
                         f"cannot remove {removed[pair]}",
                     )
+
+
+def _raw_school_references(raw: dict[str, object]) -> list[tuple[Location, str]]:
+    """(location, school id) of every school named in a scenario that did not validate."""
+    found: list[tuple[Location, str]] = []
+    for key in ("close_schools", "open_candidates"):
+        values = raw.get(key)
+        if isinstance(values, list):
+            found += [((key, index), value) for index, value in enumerate(values) if isinstance(value, str)]
+    for key in ("add_places", "remove_places"):
+        entries = raw.get(key)
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if isinstance(entry, dict) and isinstance(entry.get("school_id"), str):
+                    found.append(((key, index, "school_id"), entry["school_id"]))
+    return found
 
 
 def _message(detail: object) -> str:

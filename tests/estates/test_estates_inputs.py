@@ -93,6 +93,27 @@ def test_scenario_names_unknown_schools_and_excess_removals(
     ]
 
 
+def test_unknown_schools_are_named_in_the_same_run_as_type_errors(
+    app: typer.Typer, valid_case_dir: Path, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'open_sites = -1\nclose_schools = ["S9"]\n\n[[add_places]]\nschool_id = "S8"\nneed = "XX"\nplaces = 1\n'
+    )
+    code, output = _invoke(app, "whatif", valid_case_dir, scenario, "--out", tmp_path / "out")
+    assert code == 2
+    assert sorted(output.strip().splitlines()) == sorted(
+        [
+            "s.toml:1: open_sites: -1 is negative; it must be 0 or more",
+            "s.toml:2: close_schools[0]: unknown school 'S9'",
+            "s.toml:5: add_places[0].school_id: unknown school 'S8'",
+            "s.toml:6: add_places[0].need: 'XX' is not one of 'ASD', 'SEMH', 'SLCN', 'MLD', 'SLD', 'PMLD', 'SPLD', "
+            "'HI', 'VI', 'MSI', 'PD' or 'OTH'",
+        ]
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_scenario_not_toml(app: typer.Typer, valid_case_dir: Path, tmp_path: Path) -> None:
     scenario = tmp_path / "s.toml"
     scenario.write_text("open_sites = = 2\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from data.policy import POLICY_FILE, load_policy
-from data.rows import require_columns, typed_rows
+from data.rows import require_columns, typed_rows, unknown_references_in_failed_rows
 from data.tables import RawTable, read_csv_table
 from data.travel import TRAVEL_FILE, TravelTable, read_travel_times
 from models.case import Case, Child, PlaceOffer, Policy, Preference, School, SchoolKind
@@ -119,7 +119,7 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     schools = _schools(tables.schools, problems)
     school_by_id = {school.school_id: school for school in schools}
     places = _places(tables.places, school_by_id if schools_ok else None, problems)
-    children = _children(tables.children, problems)
+    children = _children(tables.children, school_by_id if schools_ok else None, problems)
     preferences = _preferences(
         tables.preferences, children if children_ok else None, school_by_id if schools_ok else None, problems
     )
@@ -192,7 +192,8 @@ def _places(
         return []
     offers: list[tuple[int, PlaceOffer]] = []
     first_line: dict[tuple[str, str], int] = {}
-    for line, offer in typed_rows(table, PlaceOffer, PLACE_COLUMNS, PLACE_COLUMNS, problems):
+    failed: set[int] = set()
+    for line, offer in typed_rows(table, PlaceOffer, PLACE_COLUMNS, PLACE_COLUMNS, problems, failed):
         if school_by_id is not None and offer.school_id not in school_by_id:
             problems.append(Problem(table.name, line, "school_id", f"unknown school '{offer.school_id}'"))
             continue
@@ -209,15 +210,20 @@ def _places(
             continue
         first_line[key] = line
         offers.append((line, offer))
+    known = None if school_by_id is None else set(school_by_id)
+    unknown_references_in_failed_rows(table, failed, {"school_id": ("school", known)}, problems)
     return offers
 
 
-def _children(table: RawTable | None, problems: list[Problem]) -> list[tuple[int, Child]]:
+def _children(
+    table: RawTable | None, school_by_id: dict[str, School] | None, problems: list[Problem]
+) -> list[tuple[int, Child]]:
     if table is None or not require_columns(table, CHILD_REQUIRED, problems):
         return []
     children: list[tuple[int, Child]] = []
     first_line: dict[str, int] = {}
-    for line, child in typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems):
+    failed: set[int] = set()
+    for line, child in typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems, failed):
         if child.child_id in first_line:
             problems.append(
                 Problem(
@@ -232,6 +238,8 @@ def _children(table: RawTable | None, problems: list[Problem]) -> list[tuple[int
         children.append((line, child))
     if not table.rows:
         problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    known = None if school_by_id is None else set(school_by_id)
+    unknown_references_in_failed_rows(table, failed, {"locked_school_id": ("school", known)}, problems)
     return children
 
 
@@ -247,7 +255,8 @@ def _preferences(
     seen_school: dict[tuple[str, str], int] = {}
     seen_rank: dict[tuple[str, int], int] = {}
     kept: list[tuple[int, Preference]] = []
-    for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems):
+    failed: set[int] = set()
+    for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems, failed):
         ok = True
         if child_ids is not None and preference.child_id not in child_ids:
             problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
@@ -281,6 +290,9 @@ def _preferences(
         seen_rank.setdefault(rank_key, line)
         if ok:
             kept.append((line, preference))
+    schools = None if school_by_id is None else set(school_by_id)
+    references = {"child_id": ("child", child_ids), "school_id": ("school", schools)}
+    unknown_references_in_failed_rows(table, failed, references, problems)
     return kept
 
 

@@ -26,6 +26,7 @@ def typed_rows(
     columns: Sequence[str],
     required: Sequence[str],
     problems: list[Problem],
+    failed: set[int] | None = None,
 ) -> Iterator[tuple[int, ModelT]]:
     """Yield (line, model) for each valid row; record problems for the others.
 
@@ -46,13 +47,34 @@ def typed_rows(
                 continue
             values[column] = cell
         if not row_ok:
+            if failed is not None:
+                failed.add(line)
             continue
         try:
             yield line, model.model_validate(values)
         except ValidationError as error:
+            if failed is not None:
+                failed.add(line)
             for detail in error.errors():
                 column = str(detail["loc"][0]) if detail["loc"] else _column_named_in(detail, columns)
                 problems.append(Problem(table.name, line, column, friendly_message(detail)))
+
+
+def unknown_references_in_failed_rows(
+    table: RawTable, failed: set[int], references: dict[str, tuple[str, set[str] | None]], problems: list[Problem]
+) -> None:
+    """For rows that could not be typed, still name the unknown ids they refer to, so that
+    one run reports every problem. `references` maps a column to (what it names, known ids)."""
+    index = table.column_index()
+    for line, row in zip(table.lines, table.rows, strict=True):
+        if line not in failed:
+            continue
+        for column, (what, known) in references.items():
+            if known is None or column not in index:
+                continue
+            cell = row[index[column]]
+            if cell and cell not in known:
+                problems.append(Problem(table.name, line, column, f"unknown {what} '{cell}'"))
 
 
 def _column_named_in(detail: Any, columns: Sequence[str]) -> str:

@@ -403,3 +403,27 @@ def test_locks_opening_more_candidate_sites_than_open_sites(tmp_path: Path) -> N
         tmp_path, {"schools.csv": schools, "places.csv": append("places.csv", "C2,ASD,1"), "children.csv": children}
     )
     assert_problems(found, [("children.csv", 6, "locked_school_id", "open_sites = 1")])
+
+
+def test_a_row_with_a_type_error_still_names_its_unknown_ids(tmp_path: Path) -> None:
+    """Regression: `S9,XYZ,1` used to report only the need; the unknown school came a run later."""
+    found = problems_for(
+        tmp_path,
+        {
+            "places.csv": append("places.csv", "S9,XYZ,1"),
+            "children.csv": append("children.csv", "K4,ASD,old,53.8,-2.4,0,S8"),
+            "preferences.csv": append("preferences.csv", "K9,S7,0"),
+        },
+    )
+    assert_problems(
+        found,
+        [
+            ("places.csv", 5, "need", "not one of"),
+            ("places.csv", 5, "school_id", "unknown school 'S9'"),
+            ("children.csv", 5, "age", "not a whole number"),
+            ("children.csv", 5, "locked_school_id", "unknown school 'S8'"),
+            ("preferences.csv", 5, "child_id", "unknown child 'K9'"),
+            ("preferences.csv", 5, "rank", "below"),
+            ("preferences.csv", 5, "school_id", "unknown school 'S7'"),
+        ],
+    )

@@ -20,15 +20,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from allocator.instance import Instance
 from allocator.options import SolveOptions
+from data.arrays import BoolArray, IntArray
 
-IntArray = npt.NDArray[np.int64]
 MIN_LEVEL_SECONDS = 0.2
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass

@@ -6,14 +6,12 @@ Only schools, minutes, limits and counts by priority tier are named: never anoth
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.instance import NEEDS, Instance
+from data.arrays import BoolArray, IntArray
 from models.need import NEED_LABELS
 from models.results import UnplacedReason
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 MAX_NAMED = 4
 
 

@@ -17,13 +17,11 @@ arithmetic, `CostsTooLarge` sends the caller to the CP-SAT model instead.
 """
 
 import numpy as np
-import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from allocator.instance import Instance
+from data.arrays import BoolArray, IntArray
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 _SAFE_LIMIT = 2**62
 
 

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from data.arrays import BoolArray, IntArray
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
 from models.need import Need
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 NEEDS = list(Need)
 CHUNK_PAIRS = 4_000_000
 # a(1 - e^2) for WGS 84 is 6335.439 km, the smallest radius of curvature; 0.7% below it leaves

@@ -9,11 +9,9 @@ Locked children count as placed at their locked school.
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.instance import Instance
-
-IntArray = npt.NDArray[np.int64]
+from data.arrays import IntArray
 
 
 @dataclass(frozen=True, order=True)

@@ -17,7 +17,6 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.explain import explain_unplaced
 from allocator.flow import CostsTooLarge, solve_flow
@@ -26,11 +25,9 @@ from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
 from allocator.progress import Progress
 from allocator.summary import build_allocation
+from data.arrays import BoolArray, IntArray
 from data.loader import LoadedCase
 from models.results import Allocation, RunStatus
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass

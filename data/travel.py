@@ -12,15 +12,13 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Geod
 
+from data.arrays import FloatArray, IntArray
 from models.case import TravelEstimate
 from models.problems import Problem
 
 TRAVEL_FILE = "travel_times.csv"
 MAX_LISTED = 50  # rows listed per kind of problem in one file; the rest are counted
 _WGS84 = Geod(ellps="WGS84")
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,12 @@ Rows are ordered best first by the contract's objective of the +1 run, then scho
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.estates.residual import allocations_with_one_more_place
 from allocator.flow import solve_flow
 from allocator.instance import NEEDS, Instance
 from allocator.objective import ObjectiveValue, evaluate
-
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
+from data.arrays import BoolArray, IntArray
 
 
 @dataclass(frozen=True)

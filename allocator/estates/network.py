@@ -35,17 +35,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
 from allocator.flow import CostsTooLarge, lexicographic_weights
 from allocator.instance import NEEDS, Instance, build_instance
+from data.arrays import BoolArray, IntArray
 from data.travel import TravelTable
 from models.case import Case, PlaceOffer
 from models.need import Need
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 _SAFE_LIMIT = 2**62
 
 

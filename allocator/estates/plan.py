@@ -13,7 +13,6 @@ from itertools import combinations
 from math import comb
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.estates.network import GrowableInstance, PoolFlow, grow_case, growable_instance, solve_with_new_places
 from allocator.explain import explain_unplaced
@@ -22,13 +21,11 @@ from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
 from allocator.solve import Solution, solve_instance
 from allocator.summary import build_allocation
+from data.arrays import BoolArray, IntArray
 from data.expansions import Expansion
 from data.loader import LoadedCase
 from models.need import Need
 from models.results import Allocation, RunStatus
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

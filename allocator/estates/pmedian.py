@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
@@ -33,10 +32,8 @@ from allocator.flow import solve_flow
 from allocator.instance import Instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
+from data.arrays import BoolArray, FloatArray, IntArray
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
 _TOLERANCE = 1e-6
 
 

@@ -15,13 +15,11 @@ unplaced ones; bucket -> sink (0) while places are left, sink -> bucket (0) whil
 """
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.flow import lexicographic_weights
 from allocator.instance import Instance
+from data.arrays import BoolArray, IntArray
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 _UNREACHED = np.int64(2**62)
 # Rounds of Bellman-Ford before giving up (the caller then re-solves each bucket): paths in
 # these networks alternate child and bucket and are short; the cap bounds the work when the

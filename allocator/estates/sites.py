@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from allocator.estates.marginal import MarginalPlace, marginal_places
 from allocator.explain import explain_unplaced
@@ -24,12 +23,10 @@ from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
 from allocator.solve import Solution, solve_instance
 from allocator.summary import build_allocation
+from data.arrays import BoolArray
 from data.loader import LoadedCase
 from models.case import SchoolKind
 from models.results import Allocation, RunStatus, RunSummary
-
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 SITE_COLUMNS = (
     "rank",

@@ -169,9 +169,6 @@ def _occupant_tiers(instance: Instance, chosen_pair: IntArray) -> Occupants:
     placed = np.flatnonzero(chosen_pair >= 0)
     columns = np.array([column_of[int(t)] for t in instance.child_priority[placed]], np.int64)
     np.add.at(counts, (instance.pair_bucket[chosen_pair[placed]], columns), 1)
-    bucket_of = {
-        (int(s), int(n)): b for b, (s, n) in enumerate(zip(instance.bucket_school, instance.bucket_need, strict=True))
-    }
-    for locked in np.flatnonzero(instance.locked_school >= 0):
-        counts[bucket_of[(int(instance.locked_school[locked]), int(instance.child_need[locked]))], -1] += 1
+    locked = instance.locked_bucket[instance.locked_bucket >= 0]
+    counts[:, -1] = np.bincount(locked, minlength=instance.bucket_school.size)
     return Occupants(tiers, counts)

@@ -53,6 +53,7 @@ class Instance:
     locked_school: IntArray  # school index, -1 when not locked
     locked_minutes: IntArray
     locked_rank: IntArray
+    locked_bucket: IntArray  # bucket index, -1 when not locked
     # schools, in case order
     is_candidate: BoolArray
     # buckets
@@ -155,10 +156,11 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
 
     # Locked children: their bucket loses a place; their minutes and rank are reported.
     bucket_of = {(int(s), int(n)): b for b, (s, n) in enumerate(zip(bucket_school, bucket_need, strict=True))}
-    bucket_free = bucket_places.copy()
     locked = np.flatnonzero(locked_school >= 0)
+    locked_bucket = np.full(len(children), -1, dtype=np.int64)
     for child in locked:
-        bucket_free[bucket_of[(int(locked_school[child]), int(child_need[child]))]] -= 1
+        locked_bucket[child] = bucket_of[(int(locked_school[child]), int(child_need[child]))]
+    bucket_free = bucket_places - np.bincount(locked_bucket[locked], minlength=bucket_places.size)
     locked_minutes = np.zeros(len(children), dtype=np.int64)
     locked_rank = np.zeros(len(children), dtype=np.int64)
     if locked.size:
@@ -209,6 +211,7 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         locked_school=locked_school,
         locked_minutes=locked_minutes,
         locked_rank=locked_rank,
+        locked_bucket=locked_bucket,
         is_candidate=is_candidate,
         bucket_school=bucket_school,
         bucket_need=bucket_need,

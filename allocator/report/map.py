@@ -120,7 +120,7 @@ def placement_map(case: Case, allocation: Allocation, areas: Sequence[Area], flo
         if is_open:
             parts.append(_opened_label(school, x, y))
     parts.append("</g>")
-    parts.append(_scale_bar(projection, plot_height))
+    parts.append(scale_bar(projection, plot_height))
     parts.append(_legend(plot_height + 8))
     parts.append("</svg>")
     return "".join(parts)
@@ -195,7 +195,8 @@ def _district_labels(areas: Sequence[Area], projection: Projection) -> str:
     return "".join(parts)
 
 
-def _scale_bar(projection: Projection, plot_height: float) -> str:
+def scale_bar(projection: Projection, plot_height: float) -> str:
+    """A 10 km bar in the plot's lower right corner (also used by the candidate-sites map)."""
     pixels = 10.0 / KM_PER_DEGREE * projection.scale
     x, y = WIDTH - MARGIN - pixels, plot_height - 12
     return (

@@ -16,10 +16,10 @@ from allocator.estates.files import sites_files
 from allocator.estates.sites import SitesReport, evaluate_sites, sites_section
 from allocator.options import SolveOptions
 from allocator.report.bundle import REPORT_FILE
-from allocator.report.map import KM_PER_DEGREE, MARGIN, WIDTH, Projection
+from allocator.report.map import MARGIN, WIDTH, Projection, scale_bar
 from allocator.report.page import build_report
 from allocator.report.sections import figure
-from allocator.report.svg import GREY, INK, esc, line, num, svg_open, text, thousands
+from allocator.report.svg import GREY, INK, esc, num, svg_open, text, thousands
 from data.loader import LoadedCase
 from models.case import Case, SchoolKind
 from models.results import Allocation
@@ -102,7 +102,7 @@ def sites_map(case: Case, rows: Sequence[Row], chosen: set[str]) -> str:
         if str(row["site_id"]) in chosen:
             x, y = projection.xy(float(row["lat"]), float(row["lon"]))
             parts.append(_chosen_label(row, x, y, largest_gain))
-    parts.append(_scale_bar(projection, plot_height))
+    parts.append(scale_bar(projection, plot_height))
     parts.append(_legend(plot_height + 10, largest_gain))
     parts.append("</svg>")
     return "".join(parts)
@@ -156,17 +156,6 @@ def _chosen_label(row: Row, x: float, y: float, largest_gain: int) -> str:
         + text(x + dx, y - 4, f"joint choice: {row['site_id']}", anchor=anchor, size=12, weight="bold", extra=halo)
         + text(x + dx, y + 11, name, anchor=anchor, size=11, extra=halo)
         + "</g>"
-    )
-
-
-def _scale_bar(projection: Projection, plot_height: float) -> str:
-    pixels = 10.0 / KM_PER_DEGREE * projection.scale
-    x, y = WIDTH - MARGIN - pixels, plot_height - 12
-    return (
-        line(x, y, x + pixels, y, INK, 2)
-        + line(x, y - 4, x, y + 1, INK, 2)
-        + line(x + pixels, y - 4, x + pixels, y + 1, INK, 2)
-        + text(x + pixels / 2, y - 6, "10 km", anchor="middle", size=11)
     )
 
 

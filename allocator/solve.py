@@ -66,12 +66,7 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
     choosable = np.flatnonzero(instance.is_candidate & has_places & ~forced)
     open_limit = instance.case.policy.open_sites
     to_open = max(0, min(open_limit - int(forced.sum()), choosable.size))
-    site_sets = comb(choosable.size, to_open)
-    everything = np.ones(instance.school_count, bool)
-    work = site_sets * instance.usable_pairs(everything).size
-    if not options.force_cp_sat and (
-        site_sets <= options.enumerate_site_sets_up_to or work <= options.enumeration_work_limit
-    ):
+    if not options.force_cp_sat and _worth_enumerating(instance, comb(choosable.size, to_open), options):
         try:
             return _enumerate_sites(instance, forced, choosable, to_open)
         except CostsTooLarge:
@@ -85,6 +80,15 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
         except CostsTooLarge:
             pass
     return _cp_sat(instance, open_limit, forced, choosable, to_open, options)
+
+
+def _worth_enumerating(instance: Instance, site_sets: int, options: SolveOptions) -> bool:
+    """Few site sets, or few enough that one flow per set stays quick (the work estimate, sets x
+    usable pairs, is only computed when the count alone does not decide)."""
+    if site_sets <= options.enumerate_site_sets_up_to:
+        return True
+    everything = np.ones(instance.school_count, bool)
+    return site_sets * instance.usable_pairs(everything).size <= options.enumeration_work_limit
 
 
 def _facility_location(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:

@@ -5,12 +5,10 @@ every problem found in every file, each as `file:line: column: message`.
 """
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from data.policy import POLICY_FILE, load_policy
 from data.rows import require_columns, typed_rows, unknown_references_in_failed_rows
@@ -377,14 +375,3 @@ def _check_locked_sites(
                     f"locks open {len(sites)} candidate sites but policy.toml allows open_sites = {policy.open_sites}",
                 )
             )
-
-
-def kind_counts(case: Case) -> Counter[SchoolKind]:
-    return Counter(school.kind for school in case.schools)
-
-
-def coordinates(case: Case) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 2) arrays of (lat, lon) for children and schools, in case order."""
-    child_coords = np.array([(c.lat, c.lon) for c in case.children], dtype=np.float64).reshape(-1, 2)
-    school_coords = np.array([(s.lat, s.lon) for s in case.schools], dtype=np.float64).reshape(-1, 2)
-    return child_coords, school_coords

@@ -6,12 +6,12 @@ every problem found in every file, each as `file:line: column: message`.
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from data.policy import POLICY_FILE, load_policy
-from data.rows import require_columns, typed_rows, unknown_references_in_failed_rows
+from data.rows import ModelT, require_columns, typed_rows, unknown_references_in_failed_rows
 from data.tables import RawTable, read_csv_table
 from data.travel import TRAVEL_FILE, TravelTable, read_travel_times
 from models.case import Case, Child, PlaceOffer, Policy, Preference, School, SchoolKind
@@ -163,24 +163,31 @@ def _declared(table: RawTable | None, column: str) -> set[str]:
 def _schools(table: RawTable | None, problems: list[Problem]) -> list[School]:
     if table is None or not require_columns(table, SCHOOL_REQUIRED, problems):
         return []
-    schools: list[School] = []
+    rows = typed_rows(table, School, SCHOOL_COLUMNS, SCHOOL_REQUIRED, problems)
+    return [school for _, school in _unique_ids(table, rows, "school_id", problems)]
+
+
+def _unique_ids(
+    table: RawTable, rows: Iterable[tuple[int, ModelT]], column: str, problems: list[Problem]
+) -> list[tuple[int, ModelT]]:
+    """Rows whose id (`column`) is new; a repeat is a problem naming the first line. A file
+    with no rows at all is a problem too."""
+    kept: list[tuple[int, ModelT]] = []
     first_line: dict[str, int] = {}
-    for line, school in typed_rows(table, School, SCHOOL_COLUMNS, SCHOOL_REQUIRED, problems):
-        if school.school_id in first_line:
+    for line, row in rows:
+        identifier = str(getattr(row, column))
+        if identifier in first_line:
             problems.append(
                 Problem(
-                    table.name,
-                    line,
-                    "school_id",
-                    f"duplicate id '{school.school_id}' (first on line {first_line[school.school_id]})",
+                    table.name, line, column, f"duplicate id '{identifier}' (first on line {first_line[identifier]})"
                 )
             )
             continue
-        first_line[school.school_id] = line
-        schools.append(school)
+        first_line[identifier] = line
+        kept.append((line, row))
     if not table.rows:
         problems.append(Problem(table.name, 0, "-", "file has no rows"))
-    return schools
+    return kept
 
 
 def _places(
@@ -218,24 +225,9 @@ def _children(
 ) -> list[tuple[int, Child]]:
     if table is None or not require_columns(table, CHILD_REQUIRED, problems):
         return []
-    children: list[tuple[int, Child]] = []
-    first_line: dict[str, int] = {}
     failed: set[int] = set()
-    for line, child in typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems, failed):
-        if child.child_id in first_line:
-            problems.append(
-                Problem(
-                    table.name,
-                    line,
-                    "child_id",
-                    f"duplicate id '{child.child_id}' (first on line {first_line[child.child_id]})",
-                )
-            )
-            continue
-        first_line[child.child_id] = line
-        children.append((line, child))
-    if not table.rows:
-        problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    rows = typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems, failed)
+    children = _unique_ids(table, rows, "child_id", problems)
     known = None if school_by_id is None else set(school_by_id)
     unknown_references_in_failed_rows(table, failed, {"locked_school_id": ("school", known)}, problems)
     return children

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.policy import POLICY_FILE, load_policy
-from data.rows import ModelT, require_columns, typed_rows, unknown_references_in_failed_rows
+from data.rows import Ids, ModelT, require_columns, typed_rows, unknown_references_in_failed_rows
 from data.tables import RawTable, read_csv_table
 from data.travel import TRAVEL_FILE, TravelTable, read_travel_times
 from models.case import Case, Child, PlaceOffer, Policy, Preference, School, SchoolKind
@@ -51,7 +51,7 @@ class CaseTables:
     children: RawTable | None
     preferences: RawTable | None
     policy: Policy
-    read_travel: Callable[[list[str], list[str], list[Problem], bool], TravelTable]
+    read_travel: Callable[[list[str], list[str], list[Problem], Ids, Ids], TravelTable]
     input_sha256: str
 
 
@@ -76,11 +76,11 @@ def read_case_folder(case_dir: Path, problems: list[Problem]) -> CaseTables:
     travel_path = case_dir / TRAVEL_FILE
 
     def read_travel(
-        child_ids: list[str], school_ids: list[str], found: list[Problem], check_references: bool
+        child_ids: list[str], school_ids: list[str], found: list[Problem], children: Ids, schools: Ids
     ) -> TravelTable:
         if not travel_path.exists():
             return TravelTable.empty(len(school_ids))
-        return read_travel_times(travel_path, child_ids, school_ids, found, check_references)
+        return read_travel_times(travel_path, child_ids, school_ids, found, children, schools)
 
     return CaseTables(
         schools=read(SCHOOLS_FILE, True),
@@ -116,19 +116,18 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     places_ok = tables.places is not None and all(c in tables.places.header for c in PLACE_COLUMNS)
     schools = _schools(tables.schools, problems)
     school_by_id = {school.school_id: school for school in schools}
-    places = _places(tables.places, school_by_id if schools_ok else None, problems)
-    children = _children(tables.children, school_by_id if schools_ok else None, problems)
-    preferences = _preferences(
-        tables.preferences, children if children_ok else None, school_by_id if schools_ok else None, problems
-    )
-    if schools_ok and places_ok:
-        _check_locks(tables.children, children, school_by_id, places, problems)
-        _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
+    school_ids = Ids(set(school_by_id), _declared(tables.schools, "school_id") if schools_ok else None)
+    places = _places(tables.places, school_ids, problems)
+    children = _children(tables.children, school_ids, problems)
     child_ids = [child.child_id for _, child in children]
-    references_ok = schools_ok and children_ok
-    travel = tables.read_travel(child_ids, list(school_by_id), problems, references_ok)
+    child_idset = Ids(set(child_ids), _declared(tables.children, "child_id") if children_ok else None)
+    preferences = _preferences(tables.preferences, child_idset, school_ids, problems)
+    if schools_ok and places_ok:
+        _check_locks(tables.children, children, school_by_id, school_ids, places, problems)
+        _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
+    travel = tables.read_travel(child_ids, list(school_by_id), problems, child_idset, school_ids)
     if problems:
-        raise CaseInvalid(_without_echoes(problems, tables, set(school_by_id), set(child_ids)))
+        raise CaseInvalid(problems)
     case = Case(
         schools=tuple(schools),
         places=tuple(offer for _, offer in places),
@@ -137,16 +136,6 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
         policy=tables.policy,
     )
     return LoadedCase(case, travel, tables.input_sha256)
-
-
-def _without_echoes(
-    problems: list[Problem], tables: CaseTables, valid_schools: set[str], valid_children: set[str]
-) -> list[Problem]:
-    """Drop "unknown school/child" for ids whose own row has a problem already reported:
-    the person fixes that row, and the references come right with it."""
-    echoes = {f"unknown school '{i}'" for i in _declared(tables.schools, "school_id") - valid_schools}
-    echoes |= {f"unknown child '{i}'" for i in _declared(tables.children, "child_id") - valid_children}
-    return [problem for problem in problems if problem.message not in echoes]
 
 
 def _usable(table: RawTable | None, required: tuple[str, ...]) -> bool:
@@ -190,17 +179,16 @@ def _unique_ids(
     return kept
 
 
-def _places(
-    table: RawTable | None, school_by_id: dict[str, School] | None, problems: list[Problem]
-) -> list[tuple[int, PlaceOffer]]:
+def _places(table: RawTable | None, schools: Ids, problems: list[Problem]) -> list[tuple[int, PlaceOffer]]:
     if table is None or not require_columns(table, PLACE_COLUMNS, problems):
         return []
     offers: list[tuple[int, PlaceOffer]] = []
     first_line: dict[tuple[str, str], int] = {}
     failed: set[int] = set()
     for line, offer in typed_rows(table, PlaceOffer, PLACE_COLUMNS, PLACE_COLUMNS, problems, failed):
-        if school_by_id is not None and offer.school_id not in school_by_id:
-            problems.append(Problem(table.name, line, "school_id", f"unknown school '{offer.school_id}'"))
+        if offer.school_id not in schools.valid:
+            if schools.unknown(offer.school_id):
+                problems.append(Problem(table.name, line, "school_id", f"unknown school '{offer.school_id}'"))
             continue
         key = (offer.school_id, offer.need.value)
         if key in first_line:
@@ -215,45 +203,35 @@ def _places(
             continue
         first_line[key] = line
         offers.append((line, offer))
-    known = None if school_by_id is None else set(school_by_id)
-    unknown_references_in_failed_rows(table, failed, {"school_id": ("school", known)}, problems)
+    unknown_references_in_failed_rows(table, failed, {"school_id": ("school", schools)}, problems)
     return offers
 
 
-def _children(
-    table: RawTable | None, school_by_id: dict[str, School] | None, problems: list[Problem]
-) -> list[tuple[int, Child]]:
+def _children(table: RawTable | None, schools: Ids, problems: list[Problem]) -> list[tuple[int, Child]]:
     if table is None or not require_columns(table, CHILD_REQUIRED, problems):
         return []
     failed: set[int] = set()
     rows = typed_rows(table, Child, CHILD_COLUMNS, CHILD_REQUIRED, problems, failed)
     children = _unique_ids(table, rows, "child_id", problems)
-    known = None if school_by_id is None else set(school_by_id)
-    unknown_references_in_failed_rows(table, failed, {"locked_school_id": ("school", known)}, problems)
+    unknown_references_in_failed_rows(table, failed, {"locked_school_id": ("school", schools)}, problems)
     return children
 
 
 def _preferences(
-    table: RawTable | None,
-    children: list[tuple[int, Child]] | None,
-    school_by_id: dict[str, School] | None,
-    problems: list[Problem],
+    table: RawTable | None, children: Ids, schools: Ids, problems: list[Problem]
 ) -> list[tuple[int, Preference]]:
     if table is None or not require_columns(table, PREFERENCE_COLUMNS, problems):
         return []
-    child_ids = None if children is None else {child.child_id for _, child in children}
     seen_school: dict[tuple[str, str], int] = {}
     seen_rank: dict[tuple[str, int], int] = {}
     kept: list[tuple[int, Preference]] = []
     failed: set[int] = set()
     for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems, failed):
-        ok = True
-        if child_ids is not None and preference.child_id not in child_ids:
+        ok = preference.child_id in children.valid and preference.school_id in schools.valid
+        if children.unknown(preference.child_id):
             problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
-            ok = False
-        if school_by_id is not None and preference.school_id not in school_by_id:
+        if schools.unknown(preference.school_id):
             problems.append(Problem(table.name, line, "school_id", f"unknown school '{preference.school_id}'"))
-            ok = False
         pair = (preference.child_id, preference.school_id)
         if pair in seen_school:
             problems.append(
@@ -280,8 +258,7 @@ def _preferences(
         seen_rank.setdefault(rank_key, line)
         if ok:
             kept.append((line, preference))
-    schools = None if school_by_id is None else set(school_by_id)
-    references = {"child_id": ("child", child_ids), "school_id": ("school", schools)}
+    references = {"child_id": ("child", children), "school_id": ("school", schools)}
     unknown_references_in_failed_rows(table, failed, references, problems)
     return kept
 
@@ -290,6 +267,7 @@ def _check_locks(
     table: RawTable | None,
     children: list[tuple[int, Child]],
     school_by_id: dict[str, School],
+    school_ids: Ids,
     places: list[tuple[int, PlaceOffer]],
     problems: list[Problem],
 ) -> None:
@@ -305,7 +283,8 @@ def _check_locks(
             continue
         school = school_by_id.get(school_id)
         if school is None:
-            problems.append(Problem(table.name, line, "locked_school_id", f"unknown school '{school_id}'"))
+            if school_ids.unknown(school_id):
+                problems.append(Problem(table.name, line, "locked_school_id", f"unknown school '{school_id}'"))
             continue
         places_for_need = offered.get((school_id, child.need.value), 0)
         if places_for_need <= 0:

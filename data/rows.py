@@ -1,6 +1,7 @@
 """Typing raw rows into domain models, turning every validation error into a Problem."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -60,20 +61,35 @@ def typed_rows(
                 problems.append(Problem(table.name, line, column, friendly_message(detail)))
 
 
+@dataclass(frozen=True)
+class Ids:
+    """The ids a reference may name. `valid`: rows that became models. `declared`: every id
+    written in the file, valid or not, or None when the file could not be read at all.
+
+    A reference to a declared id whose own row is invalid is not reported again (fixing that
+    row fixes the reference); one named nowhere is unknown. Without the file, nothing is."""
+
+    valid: set[str]
+    declared: set[str] | None
+
+    def unknown(self, identifier: str) -> bool:
+        return self.declared is not None and identifier not in self.declared
+
+
 def unknown_references_in_failed_rows(
-    table: RawTable, failed: set[int], references: dict[str, tuple[str, set[str] | None]], problems: list[Problem]
+    table: RawTable, failed: set[int], references: dict[str, tuple[str, Ids]], problems: list[Problem]
 ) -> None:
     """For rows that could not be typed, still name the unknown ids they refer to, so that
-    one run reports every problem. `references` maps a column to (what it names, known ids)."""
+    one run reports every problem. `references` maps a column to (what it names, its ids)."""
     index = table.column_index()
     for line, row in zip(table.lines, table.rows, strict=True):
         if line not in failed:
             continue
-        for column, (what, known) in references.items():
-            if known is None or column not in index:
+        for column, (what, ids) in references.items():
+            if column not in index:
                 continue
             cell = row[index[column]]
-            if cell and cell not in known:
+            if cell and ids.unknown(cell):
                 problems.append(Problem(table.name, line, column, f"unknown {what} '{cell}'"))
 
 

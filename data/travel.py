@@ -12,7 +12,8 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Geod
 
-from data.arrays import FloatArray, IntArray
+from data.arrays import BoolArray, FloatArray, IntArray
+from data.rows import Ids
 from models.case import TravelEstimate
 from models.problems import Problem
 
@@ -91,12 +92,12 @@ def read_travel_times(
     child_ids: list[str],
     school_ids: list[str],
     problems: list[Problem],
-    check_references: bool = True,
+    children: Ids | None = None,
+    schools: Ids | None = None,
 ) -> TravelTable:
     """Read travel_times.csv (millions of rows) with pandas, checking every row vectorised.
 
-    Without `check_references` (children or schools could not be read) ids are not looked up.
-    """
+    `children` and `schools` say which ids are unknown (default: any not in the lists)."""
     name = path.name
     try:
         frame = pd.read_csv(
@@ -113,7 +114,7 @@ def read_travel_times(
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         problems.append(Problem(name, 0, "-", f"cannot be read as CSV: {error}"))
         return TravelTable.empty(len(school_ids))
-    return travel_table_from_frame(frame, name, child_ids, school_ids, problems, check_references=check_references)
+    return travel_table_from_frame(frame, name, child_ids, school_ids, problems, children=children, schools=schools)
 
 
 def travel_table_from_frame(
@@ -123,7 +124,8 @@ def travel_table_from_frame(
     school_ids: list[str],
     problems: list[Problem],
     first_line: int = 2,
-    check_references: bool = True,
+    children: Ids | None = None,
+    schools: Ids | None = None,
 ) -> TravelTable:
     """Check and index a travel frame; rows are numbered from `first_line`."""
     frame.columns = [str(column).strip() for column in frame.columns]
@@ -143,8 +145,8 @@ def travel_table_from_frame(
     else:
         minutes_text = minutes_cells.astype("string").str.strip()
         minutes = pd.to_numeric(minutes_text, errors="coerce")
-    bad_child = (child_index < 0) & check_references
-    bad_school = (school_index < 0) & check_references
+    bad_child = _unknown(frame["child_id"], children or Ids(set(child_ids), set(child_ids)))
+    bad_school = _unknown(frame["school_id"], schools or Ids(set(school_ids), set(school_ids)))
     not_number = minutes.isna().to_numpy()
     values = minutes.to_numpy(dtype=np.float64, na_value=np.nan)
     fractional = ~not_number & (np.floor(values) != values)
@@ -172,6 +174,14 @@ def travel_table_from_frame(
             "this child and school are listed more than once",
         )
     return TravelTable(keys, values[usable][order].astype(np.int64), len(school_ids))
+
+
+def _unknown(column: pd.Series, ids: Ids) -> BoolArray:
+    """Cells naming an unknown id (see Ids), decided once per distinct id."""
+    categorical = column.astype("category")
+    unknown = np.array([ids.unknown(str(c).strip()) for c in categorical.cat.categories], dtype=bool)
+    codes = categorical.cat.codes.to_numpy()
+    return np.where(codes >= 0, unknown[np.maximum(codes, 0)], False) if unknown.size else np.zeros(codes.size, bool)
 
 
 def _codes(column: pd.Series, known: list[str]) -> IntArray:

@@ -40,7 +40,7 @@ from data.loader import (
     load_case,
 )
 from data.outputs import OutputError
-from data.rows import friendly_message, require_columns
+from data.rows import Ids, friendly_message, require_columns
 from data.tables import RawTable
 from data.travel import TravelTable, travel_table_from_frame
 from models.case import Policy
@@ -72,11 +72,11 @@ def load_workbook_case(path: Path) -> LoadedCase:
     travel = sheets.get("travel_times")
 
     def read_travel(
-        child_ids: list[str], school_ids: list[str], found: list[Problem], check_references: bool
+        child_ids: list[str], school_ids: list[str], found: list[Problem], children: Ids, schools: Ids
     ) -> TravelTable:
         if travel is None:
             return TravelTable.empty(len(school_ids))
-        return _travel_table(travel, child_ids, school_ids, found, check_references)
+        return _travel_table(travel, child_ids, school_ids, found, children, schools)
 
     tables = CaseTables(
         schools=sheets.get("schools"),
@@ -183,7 +183,7 @@ def _column_letter(index: int) -> str:
 
 
 def _travel_table(
-    table: RawTable, child_ids: list[str], school_ids: list[str], problems: list[Problem], check_references: bool
+    table: RawTable, child_ids: list[str], school_ids: list[str], problems: list[Problem], children: Ids, schools: Ids
 ) -> TravelTable:
     """Check the travel sheet with the CSV loader's vectorised checks, then give sheet rows."""
     if not require_columns(table, TRAVEL_COLUMNS, problems):
@@ -194,7 +194,7 @@ def _travel_table(
     )
     found: list[Problem] = []
     travel = travel_table_from_frame(
-        frame, table.name, child_ids, school_ids, found, first_line=0, check_references=check_references
+        frame, table.name, child_ids, school_ids, found, first_line=0, children=children, schools=schools
     )
     problems.extend(Problem(p.file, table.lines[p.line], p.column, p.message) for p in found)
     return travel

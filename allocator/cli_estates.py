@@ -55,9 +55,6 @@ def plan_places_command(case_dir: CaseDir, out: OutDir, add: NewPlaces, time_lim
             )
             try:
                 loaded = load_case(case_dir)
-            except CaseInvalid as error:
-                raise CaseInvalid(error.problems + problems) from None
-            try:
                 expansions = load_expansions(case_dir, loaded.case)
             except CaseInvalid as error:
                 raise CaseInvalid(error.problems + problems) from None

@@ -94,14 +94,11 @@ class Instance:
         """Every (child, bucket) of the given children whose need matches and whose school
         takes the child's age, whatever the travel, with exact minutes and ranks, ordered by
         child then bucket: the options an explanation talks about."""
-        only_these = np.ones(self.child_count, bool)
-        only_these[children] = False
-        skip = np.where(only_these, 0, -1)  # the pair generator skips "locked" children
         parts = list(
             _need_and_age_pairs(
+                children,
                 self.child_need,
                 self.child_age,
-                skip,
                 self.bucket_need,
                 self.bucket_school,
                 self.school_age_min,
@@ -184,7 +181,7 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             policy,
         )
         for chunk_child, chunk_bucket in _need_and_age_pairs(
-            child_need, child_age, locked_school, bucket_need, bucket_school, age_min, age_max
+            np.flatnonzero(locked_school < 0), child_need, child_age, bucket_need, bucket_school, age_min, age_max
         )
     ]
     pair_child = _joined([part[0] for part in parts])
@@ -235,19 +232,18 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
 
 
 def _need_and_age_pairs(
+    children: IntArray,
     child_need: IntArray,
     child_age: IntArray,
-    locked_school: IntArray,
     bucket_need: IntArray,
     bucket_school: IntArray,
     age_min: IntArray,
     age_max: IntArray,
 ) -> Iterator[tuple[IntArray, IntArray]]:
-    """Every (unlocked child, bucket) with the same need whose school takes the child's age,
-    in chunks of about CHUNK_PAIRS so that memory stays bounded at any scale."""
-    free_children = np.flatnonzero(locked_school < 0)
-    for need in np.unique(child_need[free_children]) if free_children.size else []:
-        kids = free_children[child_need[free_children] == need]
+    """Every (child of `children`, bucket) with the same need whose school takes the child's
+    age, in chunks of about CHUNK_PAIRS so that memory stays bounded at any scale."""
+    for need in np.unique(child_need[children]) if children.size else []:
+        kids = children[child_need[children] == need]
         buckets = np.flatnonzero(bucket_need == need)
         if buckets.size == 0:
             continue

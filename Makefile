@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/allocator demo --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check allocator api data models tests bench
+	$(BIN)/ruff check allocator api cli data models report tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) lint

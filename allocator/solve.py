@@ -6,13 +6,12 @@ Which method runs:
   the best set under the contract's order; exact, because every set is tried. Opening a
   site only adds options, so only sets of the largest allowed size are tried;
 * when no school can run out of places (an uncapacitated facility-location problem, such as
-  OR-Library's p-median instances): HiGHS level by level (`allocator.estates.pmedian`);
+  OR-Library's p-median instances): HiGHS level by level (`allocator.facility`);
 * otherwise, or when the flow weights would overflow: the CP-SAT model (`allocator.cpsat`),
   `optimal` only when every objective level was proven.
 """
 
 import time
-from dataclasses import dataclass, field
 from itertools import combinations
 from math import comb
 
@@ -24,22 +23,11 @@ from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
 from allocator.progress import Progress
+from allocator.solution import Solution
 from allocator.summary import build_allocation
 from data.arrays import BoolArray, IntArray
 from data.loader import LoadedCase
 from models.results import Allocation, RunStatus
-
-
-@dataclass
-class Solution:
-    """What the solvers return, before explanations and summary."""
-
-    chosen_pair: IntArray
-    open_sites: BoolArray
-    status: RunStatus
-    solver: str
-    bounds: dict[str, float] = field(default_factory=dict)
-    gap: float = 0.0
 
 
 def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
@@ -72,7 +60,7 @@ def solve_instance(instance: Instance, options: SolveOptions) -> Solution:
         except CostsTooLarge:
             pass
     # CP-SAT and HiGHS load in about 0.5 s, so they are imported only on the paths that use them.
-    from allocator.estates.pmedian import is_uncapacitated
+    from allocator.facility import is_uncapacitated
 
     if not options.force_cp_sat and is_uncapacitated(instance):
         try:
@@ -93,8 +81,8 @@ def _worth_enumerating(instance: Instance, site_sets: int, options: SolveOptions
 
 def _facility_location(instance: Instance, open_limit: int, forced: BoolArray, options: SolveOptions) -> Solution:
     """No school can run out of places: site choice is an uncapacitated facility-location
-    (p-median-like) problem, solved level by level with HiGHS (allocator.estates.pmedian)."""
-    from allocator.estates.pmedian import solve_facility_location
+    (p-median-like) problem, solved level by level with HiGHS (allocator.facility)."""
+    from allocator.facility import solve_facility_location
 
     result = solve_facility_location(instance, open_limit, forced, options)
     status = RunStatus.OPTIMAL if result.proven else RunStatus.FEASIBLE

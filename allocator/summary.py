@@ -3,24 +3,21 @@
 import math
 from collections import Counter, defaultdict
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from allocator.instance import NEEDS, Instance
 from allocator.objective import evaluate
+from allocator.solution import Solution
 from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
-
-if TYPE_CHECKING:
-    from allocator.solve import Solution
 
 NOT_GIVEN = "(not given)"
 
 
 def build_allocation(
     instance: Instance,
-    solution: "Solution",
+    solution: Solution,
     reasons: dict[int, tuple[UnplacedReason, str]],
     input_sha256: str,
     seconds: float,
@@ -63,7 +60,7 @@ def build_allocation(
 
 
 def _placement(
-    instance: Instance, solution: "Solution", reasons: dict[int, tuple[UnplacedReason, str]], child: int
+    instance: Instance, solution: Solution, reasons: dict[int, tuple[UnplacedReason, str]], child: int
 ) -> Placement:
     child_id = instance.case.children[child].child_id
     schools = instance.case.schools

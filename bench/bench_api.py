@@ -33,7 +33,7 @@ from bench.cases import write_case  # noqa: E402
 from bench.measure import run_command  # noqa: E402
 
 BIN = Path(sys.executable).parent
-CLI = "import typer; from allocator.cli_service import register; app = typer.Typer(); register(app); app()"
+CLI = "import typer; from cli.service import register; app = typer.Typer(); register(app); app()"
 FIELDS = ("schools", "places", "children", "preferences", "travel_times", "policy")
 
 

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 import data
-from allocator.cli_demo import register
+from cli.demo import register
 from data.loader import load_case
 from data.workbook import NOTES, REQUIRED_SHEETS, SHEET_COLUMNS, cell_text, load_workbook_case
 

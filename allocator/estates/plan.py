@@ -19,7 +19,8 @@ from allocator.explain import explain_unplaced
 from allocator.instance import NEEDS, Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
-from allocator.solve import Solution, solve_instance
+from allocator.solution import Solution
+from allocator.solve import solve_instance
 from allocator.summary import build_allocation
 from data.arrays import BoolArray, IntArray
 from data.expansions import Expansion

@@ -21,7 +21,8 @@ from allocator.flow import solve_flow
 from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
-from allocator.solve import Solution, solve_instance
+from allocator.solution import Solution
+from allocator.solve import solve_instance
 from allocator.summary import build_allocation
 from data.arrays import BoolArray
 from data.loader import LoadedCase

@@ -19,10 +19,10 @@ from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
-from allocator.report.sites import sites_run_files
 from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import LoadedCase
 from data.scenario import parse_scenario
+from report.sites import sites_run_files
 
 SCENARIO_NAME = "scenario.toml"
 

@@ -7,9 +7,9 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from allocator.cli_service import register
 from api.app import create_app
 from api.settings import Settings
+from cli.service import register
 
 
 def command() -> typer.Typer:

@@ -16,7 +16,7 @@ from tests.api.conftest import case_form
 from tests.conftest import REPO, SAMPLE_CASE
 
 LANCASHIRE = REPO / "data" / "lancashire" / "case"
-CLI = "import typer; from allocator.cli_service import register; app = typer.Typer(); register(app); app()"
+CLI = "import typer; from cli.service import register; app = typer.Typer(); register(app); app()"
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from tests.api.conftest import Service
 from tests.conftest import REPO
 
-ESTATES_CLI = "import typer; from allocator.cli_estates import register; app = typer.Typer(); register(app); app()"
+ESTATES_CLI = "import typer; from cli.estates import register; app = typer.Typer(); register(app); app()"
 EXPANSIONS = "school_id,need,max_extra\nS1,ASD,2\nS3,SLCN,1\n"
 SCENARIO = 'close_schools = ["S2"]\n'
 

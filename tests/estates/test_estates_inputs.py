@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from allocator.cli_estates import register
+from cli.estates import register
 from tests.conftest import VALID_CASE, write_case
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from allocator.estates.pmedian import is_uncapacitated, solve_facility_location
+from allocator.facility import is_uncapacitated, solve_facility_location
 from allocator.instance import build_instance
 from allocator.objective import evaluate
 from allocator.options import SolveOptions

@@ -7,9 +7,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from allocator.cli_estates import register
 from allocator.estates.files import sites_files
 from allocator.estates.sites import evaluate_sites
+from cli.estates import register
 from data.loader import load_case
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE
 from tests.report.test_sites_section import Elements

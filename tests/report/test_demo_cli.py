@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from allocator.cli_demo import register
+from cli.demo import register
 from tests.report.report_fixtures import LANCASHIRE, children_rows
 
 

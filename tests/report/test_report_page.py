@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from allocator.report import build_report
-from allocator.report.areas import home_areas
+from report import build_report
+from report.areas import home_areas
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE, children_rows, solved
 
 CHART_IDS = [

@@ -11,10 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from allocator.estates.sites import evaluate_sites, sites_section
-from allocator.options import SolveOptions
-from allocator.report.sites import candidate_sites_sections, sites_section_html
 from data.loader import load_case
 from models.case import SchoolKind
+from report.sites import candidate_sites_sections, sites_section_html
 from tests.core.helpers import child, make_case, places, school
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE
 from tests.report.test_demo_cli import cli
@@ -106,7 +105,7 @@ def test_hand_checked_two_sites_opened_together() -> None:
 def test_no_candidate_sites_gives_a_sentence_and_no_section_in_the_demo() -> None:
     random_case = make_case([school("S1")], [places("S1", 1)], [child("K1")])
     assert "lists no candidate sites" in _section_of(random_case)
-    assert candidate_sites_sections(random_case.loaded(), SolveOptions()) == []
+    assert candidate_sites_sections(random_case.loaded().case, None) == []
 
 
 def test_text_is_escaped() -> None:

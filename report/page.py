@@ -8,9 +8,11 @@ each is placed before the unplaced-children table and listed in the page's conte
 import re
 from collections.abc import Mapping, Sequence
 
-from allocator.report.areas import home_areas
-from allocator.report.map import placement_map
-from allocator.report.sections import (
+from models.case import Case
+from models.results import Allocation
+from report.areas import home_areas
+from report.map import placement_map
+from report.sections import (
     cost_section,
     district_chart,
     figure,
@@ -20,9 +22,7 @@ from allocator.report.sections import (
     travel_charts,
     unplaced_table,
 )
-from allocator.report.svg import esc
-from models.case import Case
-from models.results import Allocation
+from report.svg import esc
 
 CSS = """
 :root { color-scheme: light; }

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli_common import command_run
 from allocator.options import SolveOptions
 from allocator.solve import allocate
+from cli.common import command_run
 from data.outputs import allocation_files, write_outputs
 from data.workbook import load_case_or_workbook
 
@@ -49,9 +49,9 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
 
 
 def _register_commands() -> None:
-    from allocator.cli_demo import register as register_demo
-    from allocator.cli_estates import register as register_estates
-    from allocator.cli_service import register as register_service
+    from cli.demo import register as register_demo
+    from cli.estates import register as register_estates
+    from cli.service import register as register_service
 
     register_demo(app)
     register_estates(app)

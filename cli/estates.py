@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli_common import command_run
 from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
-from allocator.report.sites import sites_run_files
+from cli.common import command_run
 from data.expansions import EXPANSIONS_FILE, load_expansions
 from data.loader import load_case
 from data.outputs import write_outputs
 from data.scenario import load_scenario
 from models.problems import CaseInvalid, Problem
+from report.sites import sites_run_files
 
 CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
 OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]

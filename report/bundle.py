@@ -4,10 +4,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import data
-from allocator.report.page import build_report
 from data.outputs import allocation_files
 from models.case import Case
 from models.results import Allocation
+from report.page import build_report
 
 REPORT_FILE = "report.html"
 

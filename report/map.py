@@ -11,8 +11,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.report.areas import Area, Flow
-from allocator.report.svg import (
+from models.case import Case, School, SchoolKind
+from models.results import Allocation
+from report.areas import Area, Flow
+from report.svg import (
     BLUE,
     GREEN,
     INK,
@@ -26,8 +28,6 @@ from allocator.report.svg import (
     svg_open,
     text,
 )
-from models.case import Case, School, SchoolKind
-from models.results import Allocation
 
 WIDTH = 760.0
 MARGIN = 24.0

@@ -1,6 +1,6 @@
 """`allocator serve` and `allocator keys create`: parse arguments, call the service code.
 
-Wire into the CLI with `register(app)` (see allocator/cli.py). Both read the service
+Wire into the CLI with `register(app)` (see cli/main.py). Both read the service
 settings (`ALLOCATOR_*`, see api/settings.py) when they run, never at import.
 """
 

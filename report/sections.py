@@ -6,11 +6,11 @@ children appear only by pseudonymous id, in the unplaced table, and as counts.
 
 from collections import Counter
 
-from allocator.report.charts import BarRow, Series, histogram, stacked_bars
-from allocator.report.svg import BLUE, GREEN, LIGHT_GREY, SKY, VERMILLION, esc, num, thousands
 from models.case import Case, SchoolKind
 from models.need import NEED_LABELS, Need
 from models.results import Allocation
+from report.charts import BarRow, Series, histogram, stacked_bars
+from report.svg import BLUE, GREEN, LIGHT_GREY, SKY, VERMILLION, esc, num, thousands
 
 PLACED = Series("placed", BLUE)
 UNPLACED = Series("unplaced", VERMILLION)

@@ -7,7 +7,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text
+from report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text
 
 WIDTH = 760.0
 

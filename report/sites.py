@@ -13,16 +13,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from allocator.estates.files import sites_files
-from allocator.estates.sites import SitesReport, evaluate_sites, sites_section
-from allocator.options import SolveOptions
-from allocator.report.bundle import REPORT_FILE
-from allocator.report.map import MARGIN, WIDTH, Projection, scale_bar
-from allocator.report.page import build_report
-from allocator.report.sections import figure
-from allocator.report.svg import GREY, INK, esc, num, svg_open, text, thousands
+from allocator.estates.sites import SitesReport, sites_section
 from data.loader import LoadedCase
 from models.case import Case, SchoolKind
 from models.results import Allocation
+from report.bundle import REPORT_FILE
+from report.map import MARGIN, WIDTH, Projection, scale_bar
+from report.page import build_report
+from report.sections import figure
+from report.svg import GREY, INK, esc, num, svg_open, text, thousands
 
 SECTION_TITLE = "Candidate sites"
 SITES_REPORT_TITLE = "Candidate sites: the joint choice, and each site opened alone"
@@ -295,9 +294,9 @@ def has_candidate_sites(case: Case) -> bool:
     return any(school.kind == SchoolKind.CANDIDATE for school in case.schools)
 
 
-def candidate_sites_sections(loaded: LoadedCase, options: SolveOptions) -> list[tuple[str, str]]:
-    """The candidate-sites section as `build_report` extra sections: one when the case has candidate sites."""
-    if not has_candidate_sites(loaded.case):
+def candidate_sites_sections(case: Case, report: SitesReport | None) -> list[tuple[str, str]]:
+    """The candidate-sites section as `build_report` extra sections: one when a site evaluation
+    (`allocator.estates.sites.evaluate_sites`, run by the caller) is given."""
+    if report is None:
         return []
-    report = evaluate_sites(loaded, options)
-    return [(SECTION_TITLE, sites_section_html(loaded.case, sites_section(report), joint=report.joint))]
+    return [(SECTION_TITLE, sites_section_html(case, sites_section(report), joint=report.joint))]

@@ -1,6 +1,6 @@
 """`allocator demo` and `allocator export-template`. Call `register(app)` to add them.
 
-Both commands only parse arguments and call functions from `allocator.report` and `data`.
+Both commands only parse arguments and call functions from `report` and `data`.
 """
 
 import time
@@ -11,16 +11,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from allocator.cli_common import fail_invalid, fail_output
+from allocator.estates.sites import evaluate_sites
 from allocator.options import SolveOptions
-from allocator.report.bundle import REPORT_FILE, bundled_case, run_files
-from allocator.report.sites import candidate_sites_sections, has_candidate_sites
 from allocator.solve import allocate
+from cli.common import fail_invalid, fail_output
 from data.loader import LoadedCase
 from data.outputs import OutputError, write_outputs
 from data.workbook import WORKBOOK_SUFFIX, load_case_or_workbook, write_template
 from models.problems import CaseInvalid
 from models.results import Allocation
+from report.bundle import REPORT_FILE, bundled_case, run_files
+from report.sites import candidate_sites_sections, has_candidate_sites
 
 EXIT_INVALID = 2
 DEMO_TITLE = "Lancashire placement round (synthetic children)"
@@ -66,8 +67,8 @@ def _candidate_sites(loaded: LoadedCase, time_limit: float) -> tuple[list[tuple[
     if not has_candidate_sites(loaded.case):
         return [], None
     started = time.perf_counter()
-    sections = candidate_sites_sections(loaded, SolveOptions(time_limit=time_limit))
-    return sections, time.perf_counter() - started
+    report = evaluate_sites(loaded, SolveOptions(time_limit=time_limit))
+    return candidate_sites_sections(loaded.case, report), time.perf_counter() - started
 
 
 def export_template(path: TemplatePath) -> None:

@@ -22,7 +22,6 @@ tight, which is what makes OR-Library's p-median instances solve at the root.
 """
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -30,19 +29,16 @@ from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from allocator.flow import solve_flow
 from allocator.instance import Instance
-from allocator.objective import ObjectiveValue, evaluate
+from allocator.objective import ObjectiveLevel, evaluate, levels
 from allocator.options import SolveOptions
+from allocator.site_choice import SiteChoice
+from allocator.solution import Solution
+from allocator.status import LevelEnd, highs_level_end
 from data.arrays import BoolArray, FloatArray, IntArray
+from models.results import RunStatus
 
 _TOLERANCE = 1e-6
-
-
-@dataclass
-class FacilityResult:
-    chosen_pair: IntArray
-    open_sites: BoolArray
-    proven: bool
-    bounds: dict[str, float]
+SOLVER = "highs_facility_location"
 
 
 def is_uncapacitated(instance: Instance) -> bool:
@@ -54,11 +50,14 @@ def is_uncapacitated(instance: Instance) -> bool:
     return bool((instance.bucket_free >= users).all())
 
 
-def solve_facility_location(
-    instance: Instance, open_limit: int, forced_open: BoolArray, options: SolveOptions
-) -> FacilityResult:
-    """Choose sites level by level with HiGHS; allocate them exactly (see the module docstring)."""
+def solve_facility_location(instance: Instance, choice: SiteChoice, options: SolveOptions) -> Solution:
+    """Choose sites level by level with HiGHS; allocate them exactly (see the module docstring).
+
+    Level values (and so the bounds reported) include the locked children's share, as every
+    solver's do (`allocator.objective.levels`)."""
     pairs = np.flatnonzero(instance.pair_eligible)
+    forced_open = choice.forced
+    open_limit = max(choice.open_limit, int(forced_open.sum()))
     has_places = np.zeros(instance.school_count, bool)
     has_places[instance.bucket_school] = True
     sites = np.flatnonzero(instance.is_candidate & has_places)
@@ -66,27 +65,27 @@ def solve_facility_location(
     site_column[sites] = pairs.size + np.arange(sites.size)
     columns = pairs.size + sites.size
 
-    constraints = _constraints(instance, pairs, sites, site_column, max(open_limit, int(forced_open.sum())))
+    constraints = _constraints(instance, pairs, sites, site_column, open_limit)
     lower = np.zeros(columns)
     lower[site_column[sites[forced_open[sites]]]] = 1.0
     integrality = np.zeros(columns)
     integrality[pairs.size :] = 1
 
     allowed = np.ones(columns)
-    levels = _levels(instance, pairs, columns)
-    greedy = _greedy_sites(instance, pairs, sites, forced_open, max(open_limit, int(forced_open.sum())))
-    greedy_value = evaluate(instance, solve_flow(instance, greedy))
-    attained_by_greedy = _named(instance, greedy_value)
+    greedy = _greedy_sites(instance, pairs, sites, forced_open, open_limit)
+    attained_by_greedy = evaluate(instance, solve_flow(instance, greedy)).by_level(instance.tiers())
     deadline = time.monotonic() + options.time_limit
     proven = True
     found: FloatArray | None = None
     values: dict[str, float] = {}
     shortcut = True
-    for name, weights, maximise in levels:
+    for level in levels(instance):
+        weights = _weights(instance, level, pairs, columns)
+        maximise = level.maximise
         if shortcut:
             ideal = _ideal(instance, pairs, weights, allowed, maximise)
-            if attained_by_greedy[name] == ideal:
-                values[name] = ideal
+            if attained_by_greedy[level.name] == ideal + level.locked:
+                values[level.name] = ideal + level.locked
                 allowed, constraints = _restrict(instance, pairs, weights, allowed, maximise, constraints)
                 continue
             shortcut = False
@@ -101,13 +100,14 @@ def solve_facility_location(
             bounds=Bounds(lower, allowed),
             options={"time_limit": remaining, "mip_rel_gap": 0.0, "presolve": True},
         )
-        if result.x is None:
+        end = highs_level_end(int(result.status), result.x is not None)
+        if end is LevelEnd.NOTHING:
             proven = False
             break
         found = result.x
         value = float(weights @ result.x)
-        values[name] = round(value)
-        if result.status != 0:
+        values[level.name] = round(value) + level.locked
+        if end is LevelEnd.FOUND:
             proven = False
             break
         limit = LinearConstraint(
@@ -121,12 +121,18 @@ def solve_facility_location(
         found[site_column[np.flatnonzero(greedy)]] = 1.0
 
     open_sites = forced_open.copy()
-    if found is not None:
-        open_sites[sites[found[pairs.size :] > 0.5]] = True
+    open_sites[sites[found[pairs.size :] > 0.5]] = True
     chosen = solve_flow(instance, open_sites)
-    attained = _named(instance, evaluate(instance, chosen))
+    attained = evaluate(instance, chosen).by_level(instance.tiers())
     proven = proven and all(attained[name] == value for name, value in values.items())
-    return FacilityResult(chosen, open_sites, proven, values)
+    return Solution(chosen, open_sites, RunStatus.OPTIMAL if proven else RunStatus.FEASIBLE, SOLVER, values)
+
+
+def _weights(instance: Instance, level: ObjectiveLevel, pairs: IntArray, columns: int) -> FloatArray:
+    """The level's weights as a milp objective row (zero on the site columns)."""
+    weights = np.zeros(columns)
+    weights[: pairs.size] = level.weights(instance, pairs).astype(np.float64)
+    return weights
 
 
 def _constraints(
@@ -155,33 +161,6 @@ def _constraints(
     matrix = vstack([one_place, link, count]).tocsr()
     upper = np.concatenate([np.ones(instance.child_count), np.zeros(at_site.size), [open_limit]])
     return [LinearConstraint(matrix, -np.inf, upper)]
-
-
-def _levels(instance: Instance, pairs: IntArray, columns: int) -> list[tuple[str, FloatArray, bool]]:
-    levels: list[tuple[str, FloatArray, bool]] = []
-    tier_of_pair = instance.child_priority[instance.pair_child[pairs]]
-    for tier in instance.tiers():
-        weights = np.zeros(columns)
-        weights[: pairs.size] = (tier_of_pair == tier).astype(np.float64)
-        levels.append((f"placed_priority_{tier}", weights, True))
-    for name, per_pair in (("preference_cost", instance.pair_cost), ("travel_minutes", instance.pair_minutes)):
-        weights = np.zeros(columns)
-        weights[: pairs.size] = per_pair[pairs].astype(np.float64)
-        levels.append((name, weights, False))
-    return levels
-
-
-def _named(instance: Instance, value: ObjectiveValue) -> dict[str, float]:
-    """An objective value as level name -> figure (placed counts exclude locked children)."""
-    locked = instance.locked_school >= 0
-    named = {
-        f"placed_priority_{tier}": float(count - int((locked & (instance.child_priority == tier)).sum()))
-        for tier, count in value.placed_by_tier(instance.tiers()).items()
-    }
-    locked_cost = np.where(instance.locked_rank > 0, instance.locked_rank, instance.case.policy.unranked_cost)[locked]
-    named["preference_cost"] = float(value.preference_cost - int(locked_cost.sum()))
-    named["travel_minutes"] = float(value.travel_minutes - int(instance.locked_minutes[locked].sum()))
-    return named
 
 
 def _ideal(instance: Instance, pairs: IntArray, weights: FloatArray, allowed: FloatArray, maximise: bool) -> float:

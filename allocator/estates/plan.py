@@ -1,32 +1,30 @@
 """Where new places go: distribute at most N new places over expansions.csv, jointly optimal.
 
-`plan_places` tries every allowed set of candidate sites (as `allocator.solve` does) and, for
-each, solves one min-cost flow with a pool of N new places (`allocator.estates.network`), so the
-plan and the allocation are optimal together under the contract's strict order; among optimal
-answers it uses the fewest new places. When there are too many sets of sites to try, the sites
-of the run without new places are kept and the status is `feasible`.
+`plan_places` solves the case grown by every listed place (`allocator.estates.network`) with a
+pool of N new places, choosing candidate sites exactly as `allocator solve` does
+(`allocator.solve.solve_instance`): one min-cost flow per set of sites when the sets are few,
+else the CP-SAT model with the same pool. The plan and the allocation are optimal together under
+the contract's strict order; among optimal answers it uses the fewest new places. `optimal` only
+when proven; at a time limit `feasible`, with the bound and gap.
 """
 
 import time
-from dataclasses import dataclass
-from itertools import combinations
-from math import comb
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from allocator.estates.network import GrowableInstance, PoolFlow, grow_case, growable_instance, solve_with_new_places
-from allocator.explain import explain_unplaced
+from allocator.estates.network import GrowableInstance, grow_case, growable_instance
+from allocator.flow import new_places_used
 from allocator.instance import NEEDS, Instance, build_instance
-from allocator.objective import ObjectiveValue, evaluate
+from allocator.objective import evaluate
 from allocator.options import SolveOptions
 from allocator.solution import Solution
-from allocator.solve import solve_instance
-from allocator.summary import build_allocation
-from data.arrays import BoolArray, IntArray
+from allocator.solve import solve_instance, summarise
+from data.arrays import IntArray
 from data.expansions import Expansion
 from data.loader import LoadedCase
 from models.need import Need
-from models.results import Allocation, RunStatus
+from models.results import Allocation
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,6 @@ class PlacePlan:
     plan: tuple[PlannedPlaces, ...]
     allocation: Allocation
     budget: int
-    sites_enumerated: bool
 
 
 def plan_places(
@@ -54,40 +51,12 @@ def plan_places(
     started = time.perf_counter()
     extra = {(e.school_id, e.need): e.max_extra for e in expansions}
     grown = growable_instance(loaded.case, loaded.travel, extra)
-    site_sets, enumerated = _site_sets(grown, options)
-    best: tuple[ObjectiveValue, int, PoolFlow, BoolArray] | None = None
-    for open_sites in site_sets:
-        result = solve_with_new_places(grown, open_sites, budget)
-        value = evaluate(grown.with_places(result.new_places), result.chosen_pair)
-        key = (value, int(result.new_places.sum()))
-        if best is None or key < (best[0], best[1]):
-            best = (value, key[1], result, open_sites)
-    assert best is not None
-    _, _, result, open_sites = best
-    plan = _plan_rows(grown, result.new_places, expansions)
-    allocation = _allocation_with_plan(loaded, plan, grown, result, open_sites, enumerated, started)
-    return PlacePlan(plan, allocation, budget, enumerated)
-
-
-def _site_sets(grown: GrowableInstance, options: SolveOptions) -> tuple[list[BoolArray], bool]:
-    """Every set of candidate sites the run may open (largest allowed size), or the baseline's."""
-    instance = grown.instance
-    forced = np.zeros(instance.school_count, bool)
-    forced[instance.locked_school[instance.locked_school >= 0]] = True
-    forced &= instance.is_candidate
-    has_places = np.zeros(instance.school_count, bool)
-    has_places[instance.bucket_school[(grown.base_free + grown.max_extra) > 0]] = True
-    choosable = np.flatnonzero(instance.is_candidate & has_places & ~forced)
-    to_open = max(0, min(instance.case.policy.open_sites - int(forced.sum()), choosable.size))
-    if comb(choosable.size, to_open) <= options.enumerate_site_sets_up_to:
-        sets = []
-        for chosen in combinations(choosable.tolist(), to_open):
-            open_sites = forced.copy()
-            open_sites[list(chosen)] = True
-            sets.append(open_sites)
-        return sets, True
-    baseline = solve_instance(grown.with_places(np.zeros_like(grown.max_extra)), options)
-    return [baseline.open_sites], False
+    pool = grown.pool(budget)
+    solution = solve_instance(grown.instance, options, pool)
+    new_places = new_places_used(grown.instance, solution.chosen_pair, pool)
+    plan = _plan_rows(grown, new_places, expansions)
+    allocation = _allocation_with_plan(loaded, plan, grown, solution, new_places, started)
+    return PlacePlan(plan, allocation, budget)
 
 
 def _plan_rows(
@@ -110,20 +79,16 @@ def _allocation_with_plan(
     loaded: LoadedCase,
     plan: tuple[PlannedPlaces, ...],
     grown: GrowableInstance,
-    result: PoolFlow,
-    open_sites: BoolArray,
-    enumerated: bool,
+    solution: Solution,
+    new_places: IntArray,
     started: float,
 ) -> Allocation:
     """Re-index the chosen pairs on the case with the plan applied, and summarise it there."""
     planned_case = grow_case(loaded.case, {(p.school_id, p.need): p.extra_places for p in plan})
     final = build_instance(planned_case, loaded.travel)
-    chosen = _reindex(grown.instance, final, result.chosen_pair)
-    assert evaluate(final, chosen) == evaluate(grown.with_places(result.new_places), result.chosen_pair)
-    status = RunStatus.OPTIMAL if enumerated else RunStatus.FEASIBLE
-    solution = Solution(chosen, open_sites, status, "min_cost_flow_new_places")
-    reasons = explain_unplaced(final, chosen, open_sites)
-    return build_allocation(final, solution, reasons, loaded.input_sha256, time.perf_counter() - started)
+    chosen = _reindex(grown.instance, final, solution.chosen_pair)
+    assert evaluate(final, chosen) == evaluate(grown.with_places(new_places), solution.chosen_pair)
+    return summarise(final, replace(solution, chosen_pair=chosen), loaded.input_sha256, started)
 
 
 def _reindex(source: Instance, target: Instance, chosen_pair: IntArray) -> IntArray:

@@ -12,8 +12,10 @@ from allocator.facility import is_uncapacitated, solve_facility_location
 from allocator.instance import build_instance
 from allocator.objective import evaluate
 from allocator.options import SolveOptions
+from allocator.site_choice import site_choice
 from bench import orlib
 from data.loader import load_case
+from models.results import RunStatus
 from tests.core.independent import brute_force
 from tests.strategies import RandomCase, tiny_cases
 
@@ -21,10 +23,8 @@ from tests.strategies import RandomCase, tiny_cases
 def _solve(folder: Path) -> tuple[int, bool]:
     loaded = load_case(folder)
     instance = build_instance(loaded.case, loaded.travel)
-    result = solve_facility_location(
-        instance, loaded.case.policy.open_sites, np.zeros(instance.school_count, bool), SolveOptions()
-    )
-    return evaluate(instance, result.chosen_pair).travel_minutes, result.proven
+    result = solve_facility_location(instance, site_choice(instance), SolveOptions())
+    return evaluate(instance, result.chosen_pair).travel_minutes, result.status is RunStatus.OPTIMAL
 
 
 @settings(max_examples=15)
@@ -46,14 +46,13 @@ def test_uncapacitated_cases_match_brute_force(random_case: RandomCase) -> None:
     loaded = random_case.loaded()
     instance = build_instance(loaded.case, loaded.travel)
     assume(is_uncapacitated(instance))
-    forced = np.zeros(instance.school_count, bool)
-    forced[instance.locked_school[instance.locked_school >= 0]] = True
-    forced &= instance.is_candidate
-    result = solve_facility_location(instance, loaded.case.policy.open_sites, forced, SolveOptions())
+    choice = site_choice(instance)
+    forced = choice.forced
+    result = solve_facility_location(instance, choice, SolveOptions())
     value = evaluate(instance, result.chosen_pair)
     by_tier = value.placed_by_tier(instance.tiers())
     ours = (tuple(by_tier.get(t, 0) for t in (2, 1, 0)), value.preference_cost, value.travel_minutes)
-    assert result.proven
+    assert result.status is RunStatus.OPTIMAL
     assert ours == brute_force(random_case)
     assert int((result.open_sites & instance.is_candidate).sum()) <= max(
         loaded.case.policy.open_sites, int(forced.sum())

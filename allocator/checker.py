@@ -1,7 +1,8 @@
 """An independent check of a finished allocation against CONTRACT.md.
 
-Nothing here uses `allocator.instance` or the solvers: eligibility is recomputed from the
-models, and the travel estimate from geopy's geodesic, one pair at a time:
+Nothing here uses `allocator.instance`'s arrays or the solvers (only the objective's level
+names come from `allocator.objective`): eligibility is recomputed from the models, and the
+travel estimate from geopy's geodesic, one pair at a time:
 
     estimated minutes = ceil(geodesic_km * circuity / speed_kmh * 60)   (WGS 84 ellipsoid)
 
@@ -16,7 +17,8 @@ Checked:
 * locks kept; places per school and need not exceeded;
 * at most `open_sites` candidate sites used, each listed in `opened_sites`;
 * summary figures (placed, unplaced, placed_by_priority, preference_cost, travel_minutes)
-  recomputed equal;
+  recomputed equal; every reported level bound names a level of the objective and is not beaten
+  by the allocation (equal to it when the run is `optimal`), and the gap lies in [0, 1];
 * reason codes: `no_eligible_school` exactly when no school passes rules 1-4 for the child
   with the run's opened sites, else `no_place_left`; an explanation is given and names no
   other child.
@@ -30,8 +32,9 @@ from functools import cache
 
 from geopy.distance import geodesic
 
+from allocator.objective import PLACED_PREFIX, PREFERENCE_LEVEL, TRAVEL_LEVEL, placed_level
 from models.case import Case, Child, School, SchoolKind
-from models.results import Allocation, Placement, UnplacedReason
+from models.results import Allocation, Placement, RunStatus, UnplacedReason
 
 TravelMinutes = Callable[[str, str], int]
 
@@ -232,4 +235,25 @@ def _check_summary(case: Case, travel_minutes: TravelMinutes, allocation: Alloca
     for name, (reported, expected) in figures.items():
         if reported != expected:
             violations.append(f"summary {name} is {reported}, recomputed {expected}")
+    recomputed = {placed_level(int(tier)): count for tier, count in expected_by_tier.items()}
+    recomputed.update({PREFERENCE_LEVEL: preference_cost, TRAVEL_LEVEL: travel})
+    return violations + _check_bounds(allocation, recomputed)
+
+
+def _check_bounds(allocation: Allocation, recomputed: Mapping[str, int]) -> list[str]:
+    """Each level's reported bound is one of the objective's levels, and the allocation cannot
+    beat it: no more placed than a placed level's bound, no less cost than a cost level's; for
+    an `optimal` run, every reported level equals the allocation's value."""
+    summary = allocation.summary
+    violations = []
+    for name, bound in summary.objective_bound.items():
+        if name not in recomputed:
+            violations.append(f"summary objective_bound names '{name}', which is not a level of the objective")
+            continue
+        value = recomputed[name]
+        beaten = value > bound if name.startswith(PLACED_PREFIX) else value < bound
+        if beaten or (summary.status == RunStatus.OPTIMAL and value != bound):
+            violations.append(f"summary objective_bound {name} is {bound}, the allocation attains {value}")
+    if not 0.0 <= summary.gap <= 1.0:
+        violations.append(f"summary gap {summary.gap} is outside [0, 1]")
     return violations

@@ -90,14 +90,6 @@ class _Model:
         return chosen, open_sites
 
 
-def _clipped_bound(instance: Instance, level: ObjectiveLevel, bound: float) -> float:
-    """A level's bound, never beyond what is possible: at most the tier's children placed, at
-    least the locked children's share of a cost."""
-    if level.maximise:
-        return float(min(bound, int((instance.child_priority == level.tier).sum())))
-    return float(max(bound, level.locked))
-
-
 def solve_cp_sat(
     instance: Instance,
     choice: SiteChoice,
@@ -135,9 +127,9 @@ def solve_cp_sat(
         chosen, open_sites = built.extract(solver, choice)
         if end is LevelEnd.FOUND:
             proven = False
-            bound = _clipped_bound(instance, level, float(solver.best_objective_bound) + level.locked)
+            bound = level.clip(instance, float(solver.best_objective_bound) + level.locked)
             bounds[level.name] = bound
-            gap = min(1.0, abs(bound - value) / max(abs(value), 1))
+            gap = level.gap(bound, value)
             break
         bounds[level.name] = float(value)
         model.clear_hints()

@@ -77,7 +77,8 @@ def solve_facility_location(instance: Instance, choice: SiteChoice, options: Sol
     deadline = time.monotonic() + options.time_limit
     proven = True
     found: FloatArray | None = None
-    values: dict[str, float] = {}
+    values: dict[str, float] = {}  # proven values, then the stopped level's bound
+    stopped: ObjectiveLevel | None = None
     shortcut = True
     for level in levels(instance):
         weights = _weights(instance, level, pairs, columns)
@@ -91,7 +92,7 @@ def solve_facility_location(instance: Instance, choice: SiteChoice, options: Sol
             shortcut = False
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            proven = False
+            proven, stopped = False, level
             break
         result = milp(
             -weights if maximise else weights,
@@ -102,14 +103,17 @@ def solve_facility_location(instance: Instance, choice: SiteChoice, options: Sol
         )
         end = highs_level_end(int(result.status), result.x is not None)
         if end is LevelEnd.NOTHING:
-            proven = False
+            proven, stopped = False, level
             break
         found = result.x
         value = float(weights @ result.x)
-        values[level.name] = round(value) + level.locked
         if end is LevelEnd.FOUND:
-            proven = False
+            # milp minimised -weights for a maximised level: its dual bound is negated back.
+            dual = -float(result.mip_dual_bound) if maximise else float(result.mip_dual_bound)
+            values[level.name] = level.clip(instance, dual + level.locked)
+            proven, stopped = False, level
             break
+        values[level.name] = round(value) + level.locked
         limit = LinearConstraint(
             csr_matrix(weights.reshape(1, -1)),
             value - _TOLERANCE if maximise else -np.inf,
@@ -124,8 +128,14 @@ def solve_facility_location(instance: Instance, choice: SiteChoice, options: Sol
     open_sites[sites[found[pairs.size :] > 0.5]] = True
     chosen = solve_flow(instance, open_sites)
     attained = evaluate(instance, chosen).by_level(instance.tiers())
-    proven = proven and all(attained[name] == value for name, value in values.items())
-    return Solution(chosen, open_sites, RunStatus.OPTIMAL if proven else RunStatus.FEASIBLE, SOLVER, values)
+    if proven and all(attained[name] == value for name, value in values.items()):
+        return Solution(chosen, open_sites, RunStatus.OPTIMAL, SOLVER, values)
+    # Not proven: the gap of the level a limit stopped, against the allocation written; 1.0 when
+    # nothing is known of it (or the exact allocation missed a level the MIP attained).
+    gap = 1.0
+    if stopped is not None and stopped.name in values:
+        gap = stopped.gap(values[stopped.name], attained[stopped.name])
+    return Solution(chosen, open_sites, RunStatus.FEASIBLE, SOLVER, values, gap)
 
 
 def _weights(instance: Instance, level: ObjectiveLevel, pairs: IntArray, columns: int) -> FloatArray:

@@ -20,11 +20,12 @@ from data.arrays import IntArray
 
 PREFERENCE_LEVEL = "preference_cost"
 TRAVEL_LEVEL = "travel_minutes"
+PLACED_PREFIX = "placed_priority_"
 
 
 def placed_level(tier: int) -> str:
     """The name of the level that counts the children of `tier` placed."""
-    return f"placed_priority_{tier}"
+    return f"{PLACED_PREFIX}{tier}"
 
 
 class LevelKind(Enum):
@@ -56,6 +57,17 @@ class ObjectiveLevel:
         if self.kind is LevelKind.PREFERENCE:
             return instance.pair_cost[pairs]
         return instance.pair_minutes[pairs]
+
+    def clip(self, instance: Instance, bound: float) -> float:
+        """A solver's bound on this level, never beyond what is possible: at most the tier's
+        children placed, at least the locked children's share of a cost."""
+        if self.kind is LevelKind.PLACED:
+            return float(min(bound, int((instance.child_priority == self.tier).sum())))
+        return float(max(bound, self.locked))
+
+    def gap(self, bound: float, value: int) -> float:
+        """The relative gap between a bound and an attained value, in [0, 1]."""
+        return min(1.0, abs(bound - value) / max(abs(value), 1))
 
     def value(self, instance: Instance, chosen_pair: IntArray) -> int:
         """The level's value of an assignment (`chosen_pair[child]` = pair index, -1 unplaced)."""

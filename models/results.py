@@ -8,12 +8,13 @@ from models.base import Frozen
 
 
 class RunStatus(StrEnum):
-    """How far the solver got. `optimal` only when proven."""
+    """How far the solver got: `optimal` only when every objective level was proven; `feasible`
+    when a time limit stopped a level (with its bound and gap). There is no "infeasible" (leaving
+    children unplaced is always allowed) and a time limit is `feasible`, never a status of its own;
+    a solver's impossible answer is an internal error (`allocator.status`), never a run."""
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    TIMED_OUT = "timed_out"
 
 
 class UnplacedReason(StrEnum):

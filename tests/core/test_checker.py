@@ -6,10 +6,11 @@ from collections.abc import Callable
 import pytest
 
 from allocator.checker import check_allocation
+from allocator.options import SolveOptions
 from allocator.solve import allocate
 from models.case import SchoolKind
 from models.need import Need
-from models.results import Allocation, UnplacedReason
+from models.results import Allocation, RunStatus, UnplacedReason
 from tests.core.helpers import child, make_case, places, school
 
 CASE = make_case(
@@ -105,3 +106,39 @@ def test_checker_reason_depends_on_the_opened_sites(solution: Allocation) -> Non
             CASE.case, CASE.travel(), changed(without_c1, "K4", reason=UnplacedReason.NO_ELIGIBLE_SCHOOL)
         )
     )
+
+
+@pytest.fixture(scope="module")
+def cp_sat_solution() -> Allocation:
+    """The same case through the CP-SAT model, which reports a proven value per level."""
+    allocation = allocate(CASE.loaded(), SolveOptions(force_cp_sat=True, time_limit=20))
+    assert allocation.summary.objective_bound  # every level is reported
+    assert check_allocation(CASE.case, CASE.travel(), allocation) == []
+    return allocation
+
+
+@pytest.mark.parametrize(
+    ("bounds", "gap", "expected"),
+    [
+        ({"placed_priority_1": 0.0}, 0.0, "objective_bound placed_priority_1 is 0.0, the allocation attains 1"),
+        ({"travel_minutes": 999.0}, 0.0, "objective_bound travel_minutes is 999.0, the allocation attains"),
+        ({"placed_children": 3.0}, 0.0, "names 'placed_children', which is not a level of the objective"),
+        ({}, 1.5, "gap 1.5 is outside [0, 1]"),
+    ],
+)
+def test_a_bound_the_allocation_beats_or_an_unknown_level_is_caught(
+    cp_sat_solution: Allocation, bounds: dict[str, float], gap: float, expected: str
+) -> None:
+    broken = summary_changed(
+        cp_sat_solution, objective_bound={**cp_sat_solution.summary.objective_bound, **bounds}, gap=gap
+    )
+    violations = check_allocation(CASE.case, CASE.travel(), broken)
+    assert any(expected in v for v in violations), violations
+
+
+def test_an_optimal_run_must_attain_its_reported_levels(cp_sat_solution: Allocation) -> None:
+    # a placed bound above the value is fine for a `feasible` run, never for an `optimal` one
+    loose = {**cp_sat_solution.summary.objective_bound, "placed_priority_1": 5.0}
+    assert check_allocation(CASE.case, CASE.travel(), summary_changed(cp_sat_solution, objective_bound=loose)) != []
+    feasible = summary_changed(cp_sat_solution, objective_bound=loose, status=RunStatus.FEASIBLE)
+    assert check_allocation(CASE.case, CASE.travel(), feasible) == []

@@ -3,11 +3,14 @@ plan), within max_extra and N, and use the fewest new places among optimal answe
 
 from itertools import product
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import allocator.flow
 from allocator.estates.network import grow_case
 from allocator.estates.plan import plan_places
+from allocator.options import SolveOptions
 from data.expansions import Expansion
 from models.need import Need
 from tests.core.helpers import child, make_case, objective_of, places, school
@@ -91,3 +94,30 @@ def test_plan_is_jointly_optimal_against_brute_force(drawn: tuple[RandomCase, tu
             fewest = min(fewest or 0, sum(counts))
     assert _objective_key(ours) == best_key
     assert sum(chosen.values()) == fewest
+
+
+@settings(max_examples=25, deadline=None)
+@given(planned_cases())
+def test_plan_places_hands_over_to_cp_sat_when_the_flow_refuses_the_costs(
+    drawn: tuple[RandomCase, tuple[Expansion, ...], int],
+) -> None:
+    # The regression: the new-places network did not hand over to CP-SAT as the plain flow did.
+    random_case, expansions, budget = drawn
+    by_flow = plan_places(random_case.loaded(), expansions, budget)
+    # With no unlocked child placed there is no network to solve (and nothing to hand over).
+    locked = sum(1 for c in random_case.case.children if c.locked_school_id is not None)
+    assume(by_flow.allocation.summary.placed > locked)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(allocator.flow, "_SAFE_LIMIT", 1)  # every network overflows
+        by_cp_sat = plan_places(random_case.loaded(), expansions, budget, SolveOptions(time_limit=20))
+    assert by_cp_sat.allocation.summary.solver == "cp_sat"
+    assert by_cp_sat.allocation.summary.status.value == "optimal"
+    assert by_flow.allocation.summary.solver == "min_cost_flow_new_places"
+    flow_summary, cp_summary = by_flow.allocation.summary, by_cp_sat.allocation.summary
+    assert (cp_summary.placed_by_priority, cp_summary.preference_cost, cp_summary.travel_minutes) == (
+        flow_summary.placed_by_priority,
+        flow_summary.preference_cost,
+        flow_summary.travel_minutes,
+    )
+    # the tie-break holds on both paths: the fewest new places among optimal answers
+    assert sum(p.extra_places for p in by_cp_sat.plan) == sum(p.extra_places for p in by_flow.plan)

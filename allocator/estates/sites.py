@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.estates.marginal import MarginalPlace, marginal_places
-from allocator.explain import explain_unplaced
 from allocator.flow import solve_flow
 from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
+from allocator.site_choice import site_choice
 from allocator.solution import Solution
-from allocator.solve import solve_instance
-from allocator.summary import build_allocation
+from allocator.solve import FLOW_SOLVER, solve_instance, summarise
 from data.arrays import BoolArray
 from data.loader import LoadedCase
 from models.case import SchoolKind
@@ -69,9 +68,7 @@ class SitesReport:
 def evaluate_sites(loaded: LoadedCase, options: SolveOptions | None = None) -> SitesReport:
     options = options or SolveOptions()
     instance = build_instance(loaded.case, loaded.travel)
-    forced = np.zeros(instance.school_count, bool)
-    forced[instance.locked_school[instance.locked_school >= 0]] = True
-    forced &= instance.is_candidate
+    forced = site_choice(instance).forced
     reach_before = _in_reach(instance, forced)
     baseline = _evaluate(loaded, instance, forced, "", reach_before)
     sites = []
@@ -82,8 +79,7 @@ def evaluate_sites(loaded: LoadedCase, options: SolveOptions | None = None) -> S
     sites.sort(key=lambda site: (site.value, site.site_id))
     started = time.perf_counter()
     joint = solve_instance(instance, options)
-    reasons = explain_unplaced(instance, joint.chosen_pair, joint.open_sites)
-    joint_allocation = build_allocation(instance, joint, reasons, loaded.input_sha256, time.perf_counter() - started)
+    joint_allocation = summarise(instance, joint, loaded.input_sha256, started)
     marginal = marginal_places(instance, joint.open_sites, joint.chosen_pair, evaluate(instance, joint.chosen_pair))
     return SitesReport(baseline, tuple(sites), joint_allocation, tuple(marginal))
 
@@ -98,9 +94,9 @@ def _evaluate(
     loaded: LoadedCase, instance: Instance, open_sites: BoolArray, site_id: str, reach_before: BoolArray
 ) -> SiteEvaluation:
     chosen = solve_flow(instance, open_sites)
-    solution = Solution(chosen, open_sites, RunStatus.OPTIMAL, "min_cost_flow")
-    reasons = explain_unplaced(instance, chosen, open_sites)
-    summary = build_allocation(instance, solution, reasons, loaded.input_sha256, 0.0).summary
+    solution = Solution(chosen, open_sites, RunStatus.OPTIMAL, FLOW_SOLVER)
+    # No timing in the site's own figures, so that sites.json is the same on every run.
+    summary = summarise(instance, solution, loaded.input_sha256, time.perf_counter()).summary
     school = instance.case.school_by_id().get(site_id)
     newly = int((_in_reach(instance, open_sites) & ~reach_before).sum())
     return SiteEvaluation(

@@ -30,18 +30,35 @@ K = (largest number of new places usable) + 1 and `tie` = 1, the extra cost is a
 the least difference between two different contract objectives, so among the contract-optimal
 answers the flow uses the fewest new places; `tie` = 0 drops the tie-break (still optimal).
 
-The weights are exact Python integers; when they would overflow the solver's int64 arithmetic
-(checked here, and by the solver's own range check), `CostsTooLarge` sends the caller to the
-CP-SAT model instead. Every other status is mapped by `allocator.status`.
+The weights are exact Python integers. When W would overflow the solver's int64 arithmetic
+(W grows with the number of children times their largest costs: a national round of 150,000
+children is past it), the same network is solved in stages, with no W at all:
+
+Stage 1. Let T_k be the children of the k highest tiers. The most of them that can be placed
+together is the rank r(T_k) of the matroid above: one max flow from a source with an arc of
+capacity 1 to each child of T_k. The greedy basis (highest tier first) attains every r(T_k) at
+once, so the lexicographically largest numbers placed per tier are c_k = r(T_k) - r(T_{k-1}),
+and an allocation is optimal in level 1 of the contract exactly when it places c_k children of
+each tier k.
+Stage 2. One source per tier supplies exactly c_k units, with an arc of capacity 1 to each of
+its children, and the rest of the network is as above with costs `K * (pref * A + minutes)`
+(and `tie` into the pool). Its integral flows are exactly the allocations placing c_k children
+of every tier, so its min-cost flow is the least preference cost, then travel (then new places),
+among the allocations that are optimal in level 1: the contract's optimum. Its costs are
+bounded by the largest pair cost, not by BIG.
+
+Only when even the staged costs would overflow (checked here, and by the solver's own range
+check) does `CostsTooLarge` send the caller to the CP-SAT model. Every other status is mapped by
+`allocator.status`.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from allocator.instance import Instance
-from allocator.status import CostsTooLarge, check_flow_status
+from allocator.status import CostsTooLarge, SolverFailure, check_flow_status
 from data.arrays import BoolArray, IntArray
 
 _SAFE_LIMIT = 2**62
@@ -66,6 +83,7 @@ class FlowAssignment:
 
     chosen_pair: IntArray
     new_places: IntArray
+    staged: bool = False  # solved by the staged networks (the one network's weights overflowed)
 
 
 def lexicographic_weights(instance: Instance, pairs: IntArray) -> tuple[int, int, dict[int, int]]:
@@ -98,50 +116,159 @@ def solve_flow_with_new_places(instance: Instance, open_sites: BoolArray, pool: 
         return assign(instance, open_sites, pool, tie=0)
 
 
-def assign(instance: Instance, open_sites: BoolArray, pool: NewPlaces | None = None, tie: int = 0) -> FlowAssignment:
-    """The one network builder (see the module docstring); raises CostsTooLarge."""
+def assign(
+    instance: Instance,
+    open_sites: BoolArray,
+    pool: NewPlaces | None = None,
+    tie: int = 0,
+    staged: bool | None = None,
+) -> FlowAssignment:
+    """The one network builder (see the module docstring). `staged=None` solves one network
+    and, when its weights would overflow, the staged one; True or False forces either.
+    Raises CostsTooLarge when even the staged network's costs do not fit."""
     pairs = instance.usable_pairs(open_sites)
-    bucket_count = instance.bucket_school.size
     chosen = np.full(instance.child_count, -1, np.int64)
     free = np.flatnonzero(instance.locked_school < 0)
     if pairs.size == 0 or free.size == 0:
-        return FlowAssignment(chosen, np.zeros(bucket_count, np.int64))
-    scale_a, _, weight = lexicographic_weights(instance, pairs)
-    scale_k = pool.usable() + 1 if pool is not None and tie else 1
-    n = instance.child_count
-    buckets = n + np.arange(bucket_count)
-    pool_node = n + bucket_count
-    sink = pool_node + (1 if pool is not None else 0)
-    node_count = sink + 1
-    largest = max(weight.values()) * scale_k
-    if largest * (node_count + 1) >= _SAFE_LIMIT:
-        raise CostsTooLarge(f"largest arc cost {largest} with {node_count} nodes")
-
-    secondary = (instance.pair_cost[pairs] * scale_a + instance.pair_minutes[pairs]) * scale_k
-    unplaced_cost = np.array([weight[int(p)] * scale_k for p in instance.child_priority[free]], np.int64)
-    tails = [instance.pair_child[pairs], free, buckets]
-    heads = [n + instance.pair_bucket[pairs], np.full(free.size, sink), np.full(bucket_count, sink)]
-    capacities = [np.ones(pairs.size, np.int64), np.ones(free.size, np.int64)]
-    costs = [secondary, unplaced_cost, np.zeros(bucket_count, np.int64)]
-    if pool is None:
-        capacities.append(instance.bucket_free)
-    else:
-        capacities += [pool.base_free, pool.max_extra, np.array([max(pool.budget, 0)], np.int64)]
-        tails += [buckets, np.array([pool_node])]
-        heads += [np.full(bucket_count, pool_node), np.array([sink])]
-        costs += [np.full(bucket_count, tie, np.int64), np.zeros(1, np.int64)]
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        *(np.concatenate(part).astype(np.int64) for part in (tails, heads, capacities, costs))
-    )
-    supplies = np.zeros(node_count, np.int64)
-    supplies[free] = 1
-    supplies[sink] = -free.size
-    flow.set_nodes_supplies(np.arange(node_count), supplies)
-    check_flow_status(flow.solve())
-    used = flow.flows(np.arange(pairs.size)) > 0
+        return FlowAssignment(chosen, np.zeros(instance.bucket_school.size, np.int64))
+    network = _Network(instance, pairs, pool)
+    if staged is not True:
+        try:
+            used = _one_network(network, free, tie)
+        except CostsTooLarge:
+            if staged is False:
+                raise
+        else:
+            chosen[instance.pair_child[pairs[used]]] = pairs[used]
+            return FlowAssignment(chosen, new_places_used(instance, chosen, pool))
+    used = _staged(network, free, tie)
     chosen[instance.pair_child[pairs[used]]] = pairs[used]
-    return FlowAssignment(chosen, new_places_used(instance, chosen, pool))
+    return FlowAssignment(chosen, new_places_used(instance, chosen, pool), staged=True)
+
+
+class _Network:
+    """Nodes: children 0..n-1, buckets n..n+B-1, the pool (when given), the sink; arcs in this
+    order: child -> bucket (one per usable pair), bucket -> sink, and with a pool bucket -> pool
+    and pool -> sink. Callers add their own arcs from children (or tier sources) after these."""
+
+    def __init__(self, instance: Instance, pairs: IntArray, pool: NewPlaces | None) -> None:
+        self.instance, self.pairs, self.pool = instance, pairs, pool
+        n, bucket_count = instance.child_count, instance.bucket_school.size
+        buckets = n + np.arange(bucket_count)
+        pool_node = n + bucket_count
+        self.sink = pool_node + (1 if pool is not None else 0)
+        self.tails = [instance.pair_child[pairs], buckets]
+        self.heads = [n + instance.pair_bucket[pairs], np.full(bucket_count, self.sink)]
+        self.capacities = [np.ones(pairs.size, np.int64)]
+        if pool is None:
+            self.capacities.append(instance.bucket_free)
+        else:
+            self.capacities += [pool.base_free, pool.max_extra, np.array([max(pool.budget, 0)], np.int64)]
+            self.tails += [buckets, np.array([pool_node])]
+            self.heads += [np.full(bucket_count, pool_node), np.array([self.sink])]
+
+    def largest_secondary(self, scale_a: int, scale_k: int) -> int:
+        """The largest pair cost below, as an exact integer (checked before any int64 arithmetic)."""
+        instance, pairs = self.instance, self.pairs
+        return (int(instance.pair_cost[pairs].max()) * scale_a + int(instance.pair_minutes[pairs].max())) * scale_k
+
+    def costs(self, scale_a: int, scale_k: int, tie: int) -> list[IntArray]:
+        """Unit costs of the arcs above: `K * (pref * A + minutes)` per pair, `tie` into the pool.
+        Call only once `largest_secondary` is known to fit."""
+        instance, pairs = self.instance, self.pairs
+        secondary = (instance.pair_cost[pairs] * scale_a + instance.pair_minutes[pairs]) * scale_k
+        costs = [secondary, np.zeros(instance.bucket_school.size, np.int64)]
+        if self.pool is not None:
+            costs += [np.full(instance.bucket_school.size, tie, np.int64), np.zeros(1, np.int64)]
+        return costs
+
+    def scale_k(self, tie: int) -> int:
+        return self.pool.usable() + 1 if self.pool is not None and tie else 1
+
+    def check_range(self, largest: int, extra_nodes: int) -> None:
+        """Costs up to `largest` over this network's nodes (and `extra_nodes` more) fit int64 sums."""
+        node_count = self.sink + 1 + extra_nodes
+        if largest * (node_count + 1) >= _SAFE_LIMIT:
+            raise CostsTooLarge(f"largest arc cost {largest} with {node_count} nodes")
+
+    def min_cost_flow(
+        self, tails: IntArray, heads: IntArray, costs: list[IntArray], supplies: dict[int, int]
+    ) -> IntArray:
+        """Solve with the extra arcs (capacity 1) and node supplies; the flow on each pair arc."""
+        node_count = max(self.sink, int(tails.max(initial=0)), int(heads.max(initial=0)), *supplies) + 1
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate([*self.tails, tails]).astype(np.int64),
+            np.concatenate([*self.heads, heads]).astype(np.int64),
+            np.concatenate([*self.capacities, np.ones(tails.size, np.int64)]).astype(np.int64),
+            np.concatenate(costs).astype(np.int64),
+        )
+        node_supplies = np.zeros(node_count, np.int64)
+        for node, supply in supplies.items():
+            node_supplies[node] = supply
+        flow.set_nodes_supplies(np.arange(node_count), node_supplies)
+        check_flow_status(flow.solve())
+        return np.asarray(flow.flows(np.arange(self.pairs.size)) > 0)
+
+
+def _one_network(network: _Network, free: IntArray, tie: int) -> IntArray:
+    """Every level in one network: child -> sink arcs (left unplaced) cost `K * W[tier]`."""
+    instance = network.instance
+    scale_a, _, weight = lexicographic_weights(instance, network.pairs)
+    scale_k = network.scale_k(tie)
+    network.check_range(max(weight.values()) * scale_k, 0)  # W exceeds every secondary cost
+    unplaced = np.array([weight[int(p)] * scale_k for p in instance.child_priority[free]], np.int64)
+    costs = [*network.costs(scale_a, scale_k, tie), unplaced]
+    supplies = {int(child): 1 for child in free}
+    supplies[network.sink] = -int(free.size)
+    return network.min_cost_flow(free, np.full(free.size, network.sink), costs, supplies)
+
+
+def _staged(network: _Network, free: IntArray, tie: int) -> IntArray:
+    """Stage 1: for each tier from the highest, the most children of that and higher tiers that
+    can be placed together (a max flow each, no costs); the counts placed per tier are the
+    differences. Stage 2: per-tier sources supplying exactly those counts, then the least
+    `K * (pref * A + minutes)` (+ tie) among allocations with them."""
+    instance = network.instance
+    counts = _placed_per_tier(network, free)
+    scale_a, _, _ = lexicographic_weights(instance, network.pairs)
+    scale_k = network.scale_k(tie)
+    tiers = instance.tiers()
+    network.check_range(max(network.largest_secondary(scale_a, scale_k), tie), len(tiers))
+    source_of = {tier: network.sink + 1 + ordinal for ordinal, tier in enumerate(tiers)}
+    sources = np.array([source_of[int(p)] for p in instance.child_priority[free]], np.int64)
+    costs = [*network.costs(scale_a, scale_k, tie), np.zeros(free.size, np.int64)]
+    supplies = {source_of[tier]: counts[tier] for tier in tiers}
+    supplies[network.sink] = -sum(counts.values())
+    return network.min_cost_flow(sources, free, costs, supplies)
+
+
+def _placed_per_tier(network: _Network, free: IntArray) -> dict[int, int]:
+    """The lexicographically largest numbers placed per tier: with T_k the k highest tiers, the
+    most children of T_k placed together is the rank r(T_k) of the matroid, and a basis that
+    attains every r(T_k) at once exists (the greedy one), so tier k places r(T_k) - r(T_{k-1})."""
+    instance = network.instance
+    source = network.sink + 1
+    solver = max_flow.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(
+        np.concatenate([*network.tails, np.full(free.size, source)]).astype(np.int64),
+        np.concatenate([*network.heads, free]).astype(np.int64),
+        np.concatenate([*network.capacities, np.zeros(free.size, np.int64)]).astype(np.int64),
+    )
+    first_source_arc = sum(part.size for part in network.tails)
+    arcs = first_source_arc + np.arange(free.size)
+    tier_of = instance.child_priority[free]
+    counts: dict[int, int] = {}
+    placed_above = 0
+    for tier in instance.tiers():
+        solver.set_arcs_capacity(arcs[tier_of == tier], np.ones(int((tier_of == tier).sum()), np.int64))
+        status = solver.solve(source, network.sink)
+        if status != solver.OPTIMAL:
+            raise SolverFailure(f"max flow ended with status {status} on a network that always has a flow")
+        placed = int(solver.optimal_flow())
+        counts[tier] = placed - placed_above
+        placed_above = placed
+    return counts
 
 
 def new_places_used(instance: Instance, chosen_pair: IntArray, pool: NewPlaces | None) -> IntArray:

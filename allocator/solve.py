@@ -34,6 +34,7 @@ from models.results import Allocation, RunStatus
 
 FLOW_SOLVER = "min_cost_flow"
 POOL_FLOW_SOLVER = "min_cost_flow_new_places"
+STAGED = "_staged"  # suffix when the weights of one network overflowed (see allocator.flow)
 
 
 def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
@@ -91,14 +92,15 @@ def best_over_site_sets(instance: Instance, choice: SiteChoice, pool: NewPlaces 
         solve_one, solver = (lambda sites: assign(instance, sites)), FLOW_SOLVER
     else:
         solve_one, solver = (lambda sites: solve_flow_with_new_places(instance, sites, pool)), POOL_FLOW_SOLVER
-    best: tuple[tuple[ObjectiveValue, int], IntArray, BoolArray] | None = None
+    best: tuple[tuple[ObjectiveValue, int], FlowAssignment, BoolArray] | None = None
     for open_sites in choice.site_sets():
         result = solve_one(open_sites)
         key = (evaluate(instance, result.chosen_pair), int(result.new_places.sum()))
         if best is None or key < best[0]:
-            best = (key, result.chosen_pair, open_sites)
+            best = (key, result, open_sites)
     assert best is not None  # site_sets yields at least one set (possibly the empty choice)
-    return Solution(best[1], best[2], RunStatus.OPTIMAL, solver)
+    _, found, open_sites = best
+    return Solution(found.chosen_pair, open_sites, RunStatus.OPTIMAL, solver + (STAGED if found.staged else ""))
 
 
 def _cp_sat(instance: Instance, choice: SiteChoice, options: SolveOptions, pool: NewPlaces | None) -> Solution:

@@ -17,7 +17,8 @@ SAMPLE = ROOT / "data" / "sample"
 LANCASHIRE = ROOT / "data" / "lancashire" / "case"
 
 
-def test_weights_too_large_for_the_flow_hand_over_to_cp_sat(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_costs_too_large_even_for_the_staged_flow_hand_over_to_cp_sat(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (weights too large for one network alone are solved by the staged flow: test_staged_flow.py)
     loaded = load_case(SAMPLE)
     instance = build_instance(loaded.case, loaded.travel)
     by_flow = solve_instance(instance, SolveOptions())

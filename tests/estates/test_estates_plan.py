@@ -11,6 +11,7 @@ import allocator.flow
 from allocator.estates.network import grow_case
 from allocator.estates.plan import plan_places
 from allocator.options import SolveOptions
+from allocator.status import CostsTooLarge
 from data.expansions import Expansion
 from models.need import Need
 from tests.core.helpers import child, make_case, objective_of, places, school
@@ -96,6 +97,10 @@ def test_plan_is_jointly_optimal_against_brute_force(drawn: tuple[RandomCase, tu
     assert sum(chosen.values()) == fewest
 
 
+def _refuse(*_args: object) -> None:
+    raise CostsTooLarge("refused by the test")
+
+
 @settings(max_examples=25, deadline=None)
 @given(planned_cases())
 def test_plan_places_hands_over_to_cp_sat_when_the_flow_refuses_the_costs(
@@ -108,7 +113,7 @@ def test_plan_places_hands_over_to_cp_sat_when_the_flow_refuses_the_costs(
     locked = sum(1 for c in random_case.case.children if c.locked_school_id is not None)
     assume(by_flow.allocation.summary.placed > locked)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(allocator.flow, "_SAFE_LIMIT", 1)  # every network overflows
+        patch.setattr(allocator.flow._Network, "check_range", _refuse)  # every network overflows
         by_cp_sat = plan_places(random_case.loaded(), expansions, budget, SolveOptions(time_limit=20))
     assert by_cp_sat.allocation.summary.solver == "cp_sat"
     assert by_cp_sat.allocation.summary.status.value == "optimal"

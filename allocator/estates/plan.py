@@ -44,7 +44,6 @@ class PlacePlan:
     plan: tuple[PlannedPlaces, ...]
     allocation: Allocation
     budget: int
-    sites_enumerated: bool
 
 
 def plan_places(
@@ -66,7 +65,7 @@ def plan_places(
     _, _, result, open_sites = best
     plan = _plan_rows(grown, result.new_places, expansions)
     allocation = _allocation_with_plan(loaded, plan, grown, result, open_sites, enumerated, started)
-    return PlacePlan(plan, allocation, budget, enumerated)
+    return PlacePlan(plan, allocation, budget)
 
 
 def _site_sets(grown: GrowableInstance, options: SolveOptions) -> tuple[list[BoolArray], bool]:

@@ -12,8 +12,6 @@ class RunStatus(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    TIMED_OUT = "timed_out"
 
 
 class UnplacedReason(StrEnum):

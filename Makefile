@@ -16,8 +16,9 @@ demo: $(STAMP)
 	$(BIN)/allocator demo --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check allocator api cli data models report tests bench
+	$(BIN)/ruff check allocator api cli data models report tests bench vulture_whitelist.py
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 test: $(STAMP) lint
 	sh tests/browser/install_chromium.sh

@@ -16,6 +16,8 @@ The run's status (`RunStatus`) follows: `optimal` only when every level was prov
 otherwise `feasible`, with the stopped level's bound and gap.
 """
 
+from __future__ import annotations
+
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -50,7 +52,7 @@ def check_flow_status(status: int) -> None:
     raise SolverFailure(f"min-cost flow ended with status {status} on a network that always has a flow")
 
 
-def cp_sat_level_end(status: "CpSolverStatus") -> LevelEnd:
+def cp_sat_level_end(status: CpSolverStatus) -> LevelEnd:
     """CP-SAT: OPTIMAL, FEASIBLE (time limit) and UNKNOWN (time limit, nothing found) are level
     ends; INFEASIBLE and MODEL_INVALID are SolverFailures."""
     from ortools.sat.python import cp_model  # loaded only on the CP-SAT path (about 0.5 s)

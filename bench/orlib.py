@@ -1,4 +1,4 @@
-"""OR-Library p-median instances (../shared/benchmarks/orlib/pmed) read and written as cases.
+"""OR-Library p-median instances (bench/data/orlib/pmed, see its COPY.md) read and written as cases.
 
 Reading (FORMATS.md, OR-Library's pmedinfo rule): `n_vertices n_edges p`, then `i j cost`
 lines (1-based, undirected); c(i,i) = 0, a repeated edge keeps its LAST cost, then
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
+ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
 NO_LIMIT_MINUTES = 100_000
 
 IntArray = npt.NDArray[np.int64]

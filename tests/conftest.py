@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests import outside_reads
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CASE = REPO / "data" / "sample"
@@ -21,6 +23,7 @@ settings.register_profile(
     "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+outside_reads.install()
 
 # A small valid case: three schools (one a candidate site), three children (one locked).
 VALID_CASE: dict[str, str] = {
@@ -43,6 +46,20 @@ VALID_CASE: dict[str, str] = {
 }
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def _nothing_read_beside_the_repository() -> Iterator[None]:
+    """Fail a test that opened a file in a team folder beside the repository (tests/outside_reads.py):
+    a fresh clone does not have it. Opened before the test (collection, other fixtures): the
+    first test after it fails and says so."""
+    before = outside_reads.take()
+    if before:
+        pytest.fail(f"read outside the repository before this test (collection or a fixture): {sorted(set(before))}")
+    yield
+    reached = outside_reads.take()
+    if reached:
+        pytest.fail(f"read outside the repository (a fresh clone has none of it): {sorted(set(reached))}")
 
 
 def write_case(folder: Path, files: dict[str, str | bytes]) -> Path:

@@ -50,10 +50,6 @@ def with_locks(children_csv: bytes, locks: dict[str, str]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _padded(row: list[str]) -> list[str]:
-    return row + [""] if any(cell.strip() for cell in row) else row
-
-
 def children_rows(files: dict[str, bytes]) -> dict[str, dict[str, str]]:
     """child_id -> the child's row (text cells), from an already validated children.csv."""
     return _rows_by_id(files[CHILDREN_FILE], "child_id")

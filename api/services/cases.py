@@ -39,10 +39,6 @@ def create_case(database: Database, fields: dict[str, bytes], actor: str) -> Cas
     return case
 
 
-def _fingerprint(content: bytes) -> dict[str, int | str]:
-    return {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
-
-
 def case_records(database: Database, case_id: str, table: Literal["schools", "children"]) -> list[dict[str, Any]]:
     """The case's schools or children as typed by the loader (JSON-ready)."""
     with database.session() as session:

@@ -97,7 +97,3 @@ def normalise_output(result: Mapping[str, Any]) -> RunOutput:
     if not summary and "summary.json" in text_files:
         summary = json.loads(text_files["summary.json"])
     return RunOutput(text_files, summary)
-
-
-def _text(content: object) -> str:
-    return content.decode() if isinstance(content, bytes) else str(content)

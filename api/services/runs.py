@@ -76,9 +76,6 @@ def cancel_run(database: Database, queue: RunQueue, run_id: str, key_id: str, ro
     return read_run(database, run_id)
 
 
-ALLOCATION_FIELDS = ("child_id", "school_id", "travel_minutes", "preference_rank", "reason")
-
-
 def allocation_rows(database: Database, run: RunRecord) -> list[dict[str, Any]]:
     """allocation.csv rows (children.csv order) with each child's need, district and priority."""
     if run.status in runs.UNFINISHED:

@@ -13,11 +13,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.access import Role
 from api.app import create_app
 from api.settings import Settings
+from api.storage.database import Database
 from api.storage.keys import create_key
 from tests.conftest import SAMPLE_CASE
 
@@ -79,6 +81,14 @@ class Service:
 
     client: TestClient
     keys: dict[str, str]
+
+    @property
+    def database(self) -> Database:
+        """The app's storage (create_app keeps it on app.state)."""
+        app = self.client.app
+        assert isinstance(app, FastAPI)
+        database: Database = app.state.database
+        return database
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}

@@ -73,7 +73,7 @@ def test_admin_manages_keys_and_only_hashes_are_stored(service: Service) -> None
     assert service.client.get("/v1/health", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     listed = service.client.get("/v1/keys", headers=admin).json()
     assert key_id in {k["key_id"] for k in listed} and all("key" not in k for k in listed)
-    with service.client.app.state.database.session() as session:  # type: ignore[attr-defined]
+    with service.database.session() as session:
         stored = session.scalars(select(ApiKey)).all()
         secrets = [token, *service.keys.values()]
         assert not any(secret.split("_", 2)[2] in str(vars(row)) for row in stored for secret in secrets)

@@ -12,11 +12,13 @@ from tests.conftest import SAMPLE_CASE, VALID_CASE, CliRunner
 
 
 def stored_counts(service: Service) -> tuple[int, int, int]:
-    database = service.client.app.state.database  # type: ignore[attr-defined]
+    database = service.database
     with database.session() as session:
-        return tuple(  # type: ignore[return-value]
-            session.scalar(select(func.count()).select_from(table)) for table in (CaseRecord, CaseFile, AuditEntry)
+        cases, files, audit = (
+            int(session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (CaseRecord, CaseFile, AuditEntry)
         )
+        return cases, files, audit
 
 
 def test_multipart_upload_is_stored_and_readable(service: Service) -> None:

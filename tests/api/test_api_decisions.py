@@ -73,7 +73,7 @@ def test_decisions_the_case_cannot_keep_are_refused_with_the_loaders_problems(se
         assert (response.status_code, response.json()["code"]) == (422, "request_invalid")
     missing = decide(service, "case_nope", child_id="C001", school_id="S1", decision="accept", reason="x")
     assert (missing.status_code, missing.json()["code"]) == (404, "case_not_found")
-    with service.client.app.state.database.session() as session:  # type: ignore[attr-defined]
+    with service.database.session() as session:
         assert session.scalar(select(func.count()).select_from(DecisionRecord)) == 1
 
 
@@ -100,7 +100,7 @@ def test_audit_log_tells_the_story_of_the_case(service: Service) -> None:
 def test_audit_log_refuses_updates_and_deletes(service_on_each_database: Service) -> None:
     service = service_on_each_database
     case_id = service.upload()
-    database = service.client.app.state.database  # type: ignore[attr-defined]
+    database = service.database
     for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), database.session() as session:
             session.execute(text(statement))

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -26,8 +27,10 @@ def free_port() -> int:
         return port
 
 
-def allocator(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, cwd=REPO, text=True, **kwargs)  # type: ignore[call-overload]
+def allocator(*args: str, env: dict[str, str], stdout: int | IO[str], stderr: int | IO[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, *args], env=env, cwd=REPO, text=True, stdout=stdout, stderr=stderr
+    )
 
 
 @pytest.fixture

@@ -176,9 +176,10 @@ TABLES = (CaseRecord, CaseFile, RunRecord, DecisionRecord, AuditEntry, ApiKey)
 
 
 def row_counts(service: Service) -> dict[str, int]:
-    app: Any = service.client.app
-    with app.state.database.session() as session:
-        return {table.__tablename__: session.scalar(select(func.count()).select_from(table)) for table in TABLES}
+    with service.database.session() as session:
+        return {
+            table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0) for table in TABLES
+        }
 
 
 def test_rejected_requests_store_nothing(fuzzed: Fuzzed) -> None:

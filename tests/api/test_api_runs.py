@@ -22,7 +22,7 @@ from tests.conftest import SAMPLE_CASE, CliRunner
 
 
 def run_count(service: Service) -> int:
-    with service.client.app.state.database.session() as session:  # type: ignore[attr-defined]
+    with service.database.session() as session:
         return int(session.scalar(select(func.count()).select_from(RunRecord)) or 0)
 
 

@@ -65,8 +65,3 @@ def objective_of(random_case: RandomCase, allocation: Allocation) -> tuple[tuple
     preference = sum(ranks.get((c.child_id, s), case.policy.unranked_cost) for c, s in placed)
     minutes = sum(travel(c.child_id, s) for c, s in placed)
     return by_tier, preference, minutes
-
-
-def better(a: tuple[tuple[int, ...], int, int], b: tuple[tuple[int, ...], int, int]) -> bool:
-    """True when objective `a` is strictly better than `b` in the contract's order."""
-    return (tuple(-n for n in a[0]), a[1], a[2]) < (tuple(-n for n in b[0]), b[1], b[2])

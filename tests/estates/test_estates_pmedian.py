@@ -5,6 +5,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -29,13 +30,13 @@ def _solve(folder: Path) -> tuple[int, bool]:
 
 @settings(max_examples=15)
 @given(st.integers(0, 10_000), st.integers(6, 11), st.integers(1, 4))
-def test_p_median_matches_brute_force(tmp_path_factory: object, seed: int, n: int, p: int) -> None:
+def test_p_median_matches_brute_force(tmp_path_factory: pytest.TempPathFactory, seed: int, n: int, p: int) -> None:
     rng = np.random.default_rng(seed)
     distance = rng.integers(1, 60, size=(n, n))
     distance = np.minimum(distance, distance.T)
     np.fill_diagonal(distance, 0)
     instance = orlib.PMedianInstance("random", p, distance.astype(np.int64))
-    folder = orlib.write_case(instance, Path(str(tmp_path_factory.mktemp("pmed"))))  # type: ignore[attr-defined]
+    folder = orlib.write_case(instance, tmp_path_factory.mktemp("pmed"))
     best = min(int(distance[:, list(sites)].min(axis=1).sum()) for sites in combinations(range(n), p))
     assert _solve(folder) == (best, True)
 

@@ -52,7 +52,9 @@ def test_sites_ranked_by_the_contract_objective() -> None:
     assert rows[0]["travel_saved_minutes"] == 5 - 25
     assert report.joint.summary.opened_sites == ["N1"]
     document = sites_document(report)
-    assert document["joint_choice"]["placed"] == 3  # type: ignore[index]
+    joint = document["joint_choice"]
+    assert isinstance(joint, dict)
+    assert joint["placed"] == 3
     section = sites_section(report)
     sites = section["sites"]
     assert isinstance(sites, list)

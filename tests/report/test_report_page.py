@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from data.loader import LoadedCase
+from models.results import Allocation
 from report import build_report
 from report.areas import home_areas
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE, children_rows, solved
@@ -21,6 +23,7 @@ CHART_IDS = [
     "chart-cost",
 ]
 SECTION_IDS = ["figures", "map", "need", "district", "travel", "places", "cost", "unplaced"]
+Report = tuple[Path, str, LoadedCase, Allocation]  # case folder, its report, the loaded case, its allocation
 
 
 def wards_of(case_dir: Path) -> dict[str, str]:
@@ -29,14 +32,14 @@ def wards_of(case_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=[SAMPLE, LANCASHIRE], ids=["sample", "lancashire"])
-def report(request: pytest.FixtureRequest) -> tuple[Path, str, object, object]:
+def report(request: pytest.FixtureRequest) -> Report:
     case_dir: Path = request.param
     loaded, allocation = solved(case_dir)
     html = build_report(loaded.case, allocation, title="Test round", wards=wards_of(case_dir) or None)
     return case_dir, html, loaded, allocation
 
 
-def test_every_section_and_chart_is_present(report: tuple[Path, str, object, object]) -> None:
+def test_every_section_and_chart_is_present(report: Report) -> None:
     _, html, _, _ = report
     for section in SECTION_IDS:
         assert f'id="section-{section}"' in html
@@ -47,20 +50,21 @@ def test_every_section_and_chart_is_present(report: tuple[Path, str, object, obj
         assert f'<title id="{chart}-title">' in html
 
 
-def test_unplaced_children_are_listed_with_their_reasons(report: tuple[Path, str, object, object]) -> None:
+def test_unplaced_children_are_listed_with_their_reasons(report: Report) -> None:
     _, html, _, allocation = report
     table = html[html.index('id="section-unplaced"') :]
-    unplaced = [p for p in allocation.placements if not p.placed]  # type: ignore[attr-defined]
+    unplaced = [p for p in allocation.placements if not p.placed]
     assert unplaced, "both cases leave someone unplaced"
     assert f"{len(unplaced)} children without a place" in table
     for placement in unplaced:
         assert f"<td>{placement.child_id}</td>" in table
+        assert placement.reason is not None
         assert placement.reason.value in table
-    placed_ids = [p.child_id for p in allocation.placements if p.placed]  # type: ignore[attr-defined]
+    placed_ids = [p.child_id for p in allocation.placements if p.placed]
     assert not any(f"<td>{child_id}</td>" in table for child_id in placed_ids)
 
 
-def test_no_child_home_coordinates_appear(report: tuple[Path, str, object, object]) -> None:
+def test_no_child_home_coordinates_appear(report: Report) -> None:
     case_dir, html, _, _ = report
     for row in children_rows(case_dir):
         for column in ("lat", "lon"):
@@ -69,49 +73,47 @@ def test_no_child_home_coordinates_appear(report: tuple[Path, str, object, objec
             assert repr(float(written)) not in html
 
 
-def test_map_shows_areas_not_children(report: tuple[Path, str, object, object]) -> None:
+def test_map_shows_areas_not_children(report: Report) -> None:
     case_dir, html, loaded, allocation = report
     rows = children_rows(case_dir)
     wards = wards_of(case_dir)
-    areas, flows = home_areas(loaded.case, allocation, wards or None)  # type: ignore[attr-defined]
+    areas, flows = home_areas(loaded.case, allocation, wards or None)
     circles = html.count('class="home-area"')
     assert circles == len(areas)
     if wards:
         assert circles == len({(r["district"], r["ward"]) for r in rows})
         assert circles < len(rows)
     assert sum(area.children for area in areas) == len(rows)
-    assert sum(flow.children for flow in flows) == allocation.summary.placed  # type: ignore[attr-defined]
+    assert sum(flow.children for flow in flows) == allocation.summary.placed
     markers = Counter(re.findall(r'<g class="school" data-kind="([a-z_]+)"', html))
-    assert sum(markers.values()) == len(loaded.case.schools)  # type: ignore[attr-defined]
-    opened = allocation.summary.opened_sites  # type: ignore[attr-defined]
+    assert sum(markers.values()) == len(loaded.case.schools)
+    opened = allocation.summary.opened_sites
     assert html.count('data-kind="candidate" data-opened="true"') == len(opened)
 
 
-def test_travel_chart_counts_children_beyond_the_limit(report: tuple[Path, str, object, object]) -> None:
+def test_travel_chart_counts_children_beyond_the_limit(report: Report) -> None:
     case_dir, html, loaded, allocation = report
     ages = {r["child_id"]: int(r["age"]) for r in children_rows(case_dir)}
-    policy = loaded.case.policy  # type: ignore[attr-defined]
+    policy = loaded.case.policy
     for phase, limit in (
         ("primary", policy.max_travel_minutes.primary),
         ("secondary", policy.max_travel_minutes.secondary),
     ):
-        minutes = [
-            p.travel_minutes
-            for p in allocation.placements  # type: ignore[attr-defined]
-            if p.placed and (ages[p.child_id] <= 10) == (phase == "primary")
-        ]
+        placed = [p for p in allocation.placements if p.placed and (ages[p.child_id] <= 10) == (phase == "primary")]
+        minutes = [p.travel_minutes for p in placed if p.travel_minutes is not None]
+        assert len(minutes) == len(placed)  # every placed child has its travel minutes
         over = sum(1 for m in minutes if m > limit)
         chart = html[html.index(f'<svg id="chart-travel-{phase}"') :]
         chart = chart[: chart.index("</svg>")]
         assert f"{len(minutes)} children placed; {over} travel beyond the {limit}-minute limit" in chart
 
 
-def test_report_is_self_contained_and_deterministic(report: tuple[Path, str, object, object]) -> None:
+def test_report_is_self_contained_and_deterministic(report: Report) -> None:
     case_dir, html, loaded, allocation = report
     again = build_report(
         loaded.case,
         allocation,
-        title="Test round",  # type: ignore[attr-defined]
+        title="Test round",
         wards=wards_of(case_dir) or None,
     )
     assert again == html

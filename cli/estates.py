@@ -20,7 +20,7 @@ from data.scenario import load_scenario
 from models.problems import CaseInvalid, Problem
 from report.sites import sites_run_files
 
-CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md)")]
+CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md) or .xlsx workbook")]
 OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]
 TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario file (TOML, see the README, Estates)")]

@@ -1,8 +1,9 @@
 """expansions.csv (an optional case file, an addition to the contract): where new places may go.
 
 Columns: `school_id, need, max_extra` — at most `max_extra` new places for that need may be
-added at that school by `allocator plan-places`. Every problem is reported as
-`expansions.csv:line: column: message`; nothing is returned unless the whole file is valid.
+added at that school by `allocator plan-places`. A case workbook holds them in its
+`expansions` sheet. Every problem is reported as `expansions.csv:line: column: message`
+(`expansions:row: column: message` for the sheet); nothing is returned unless all are valid.
 """
 
 from pathlib import Path
@@ -10,12 +11,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from data.rows import require_columns, typed_rows
-from data.tables import read_csv_table
+from data.tables import RawTable, read_csv_table
 from models.case import Case
 from models.need import Need
 from models.problems import CaseInvalid, Problem
 
 EXPANSIONS_FILE = "expansions.csv"
+EXPANSIONS_SHEET = "expansions"
 EXPANSION_COLUMNS = ("school_id", "need", "max_extra")
 
 
@@ -29,16 +31,14 @@ class Expansion(BaseModel):
     max_extra: int = Field(ge=0)
 
 
-def load_expansions(case_dir: Path, case: Case) -> tuple[Expansion, ...]:
-    """Read CASE_DIR/expansions.csv against the loaded case; raise CaseInvalid on any problem.
+def load_expansions(case_path: Path, case: Case) -> tuple[Expansion, ...]:
+    """Read the expansions of the case at `case_path` (a folder's expansions.csv, or a workbook's
+    `expansions` sheet) against the loaded case; raise CaseInvalid on any problem.
 
-    A missing file is a problem too: plan-places has nowhere to put new places without it.
+    A missing file or sheet is a problem too: plan-places has nowhere to put new places without it.
     """
-    path = case_dir / EXPANSIONS_FILE
     problems: list[Problem] = []
-    if not path.is_file():
-        raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
-    table = read_csv_table(path, problems)
+    table = _expansions_table(case_path, problems)
     expansions: list[Expansion] = []
     if table is not None and require_columns(table, EXPANSION_COLUMNS, problems):
         known = {school.school_id for school in case.schools}
@@ -66,3 +66,21 @@ def load_expansions(case_dir: Path, case: Case) -> tuple[Expansion, ...]:
     if problems:
         raise CaseInvalid(problems)
     return tuple(expansions)
+
+
+def _expansions_table(case_path: Path, problems: list[Problem]) -> RawTable | None:
+    if case_path.is_dir():
+        path = case_path / EXPANSIONS_FILE
+        if not path.is_file():
+            raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
+        return read_csv_table(path, problems)
+    # Imported here: data.workbook builds on this module, and only workbooks need openpyxl.
+    from data.workbook import read_workbook_sheets
+
+    sheets = read_workbook_sheets(case_path, problems, (EXPANSIONS_SHEET,))
+    if sheets is None:
+        raise CaseInvalid(problems)
+    if EXPANSIONS_SHEET not in sheets and not problems:  # an empty sheet is already a problem
+        message = f"required sheet is missing from {case_path.name} (plan-places needs it)"
+        raise CaseInvalid([Problem(EXPANSIONS_SHEET, 0, "-", message)])
+    return sheets.get(EXPANSIONS_SHEET)

@@ -1,7 +1,9 @@
-"""Load a case folder (CONTRACT.md) into validated models, collecting every problem first.
+"""Load a case (CONTRACT.md) into validated models, collecting every problem first.
 
-Nothing is returned unless the whole case is valid: `load_case` raises `CaseInvalid` with
-every problem found in every file, each as `file:line: column: message`.
+`load_case` is the one entry point for every command: a case is a folder of CSV files or one
+.xlsx workbook (`data.workbook`). Nothing is returned unless the whole case is valid: it raises
+`CaseInvalid` with every problem found in every file, each as `file:line: column: message`
+(`sheet:row: column: message` for a workbook).
 """
 
 import hashlib
@@ -24,6 +26,7 @@ PREFERENCES_FILE = "preferences.csv"
 REQUIRED_FILES = (SCHOOLS_FILE, PLACES_FILE, CHILDREN_FILE)
 OPTIONAL_FILES = (PREFERENCES_FILE, TRAVEL_FILE, POLICY_FILE)
 CASE_FILES = REQUIRED_FILES + OPTIONAL_FILES
+WORKBOOK_SUFFIX = ".xlsx"
 
 SCHOOL_COLUMNS = ("school_id", "name", "lat", "lon", "age_min", "age_max", "kind", "annual_place_cost_gbp", "district")
 SCHOOL_REQUIRED = ("school_id", "name", "lat", "lon", "age_min", "age_max")
@@ -55,13 +58,32 @@ class CaseTables:
     input_sha256: str
 
 
-def load_case(case_dir: Path) -> LoadedCase:
-    """Read and check a case folder; raise CaseInvalid listing every problem."""
+def load_case(path: Path) -> LoadedCase:
+    """Read and check a case folder, or a case workbook when `path` is an .xlsx file; raise
+    CaseInvalid listing every problem."""
+    problem = case_path_problem(path)
+    if problem is not None:
+        raise CaseInvalid([problem])
+    if not path.is_dir():
+        # Imported here: data.workbook builds on this module, and only workbooks need openpyxl.
+        from data.workbook import load_workbook_case
+
+        return load_workbook_case(path)
     problems: list[Problem] = []
-    if not case_dir.is_dir():
-        raise CaseInvalid([Problem(str(case_dir), 0, "-", "case folder does not exist")])
-    tables = read_case_folder(case_dir, problems)
+    tables = read_case_folder(path, problems)
     return build_case(tables, problems)
+
+
+def case_path_problem(path: Path) -> Problem | None:
+    """Why `path` is neither a case folder nor an .xlsx file (located at the path as given);
+    None when it is one of them."""
+    if path.is_dir():
+        return None
+    if not path.exists():
+        return Problem(str(path), 0, "-", "does not exist")
+    if path.suffix.lower() != WORKBOOK_SUFFIX:
+        return Problem(str(path), 0, "-", "is neither a case folder nor an .xlsx workbook")
+    return None
 
 
 def read_case_folder(case_dir: Path, problems: list[Problem]) -> CaseTables:

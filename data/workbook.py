@@ -3,8 +3,9 @@
 Sheets `schools`, `places`, `children` (required), `preferences`, `travel_times` and `policy`
 (optional) hold the same columns as the CSV files of CONTRACT.md, header in the first
 non-empty row. The `policy` sheet has two columns, `key` and `value`, one row per setting,
-with dotted keys for the TOML tables (e.g. `max_travel_minutes.primary`). Any other sheet
-(such as `notes`) is ignored.
+with dotted keys for the TOML tables (e.g. `max_travel_minutes.primary`). The `expansions`
+sheet (columns of expansions.csv) is read only by `allocator plan-places`
+(`data.expansions`). Any other sheet (such as `notes`) is ignored.
 
 Problems are located as `sheet:row: column: message` (the sheet's own row number). Cells are
 turned into text as the CSV loader expects: whole numbers without a decimal point
@@ -29,6 +30,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
+from data.expansions import EXPANSION_COLUMNS, EXPANSIONS_SHEET
 from data.loader import (
     CHILD_COLUMNS,
     PLACE_COLUMNS,
@@ -39,6 +41,7 @@ from data.loader import (
     build_case,
     load_case,
 )
+from data.loader import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
 from data.outputs import OutputError
 from data.rows import Ids, friendly_message, require_columns
 from data.tables import RawTable
@@ -46,18 +49,14 @@ from data.travel import TravelTable, travel_table_from_frame
 from models.case import Policy
 from models.problems import CaseInvalid, Problem
 
-WORKBOOK_SUFFIX = ".xlsx"
 REQUIRED_SHEETS = ("schools", "places", "children")
 OPTIONAL_SHEETS = ("preferences", "travel_times", "policy")
+CASE_SHEETS = REQUIRED_SHEETS + OPTIONAL_SHEETS
 TRAVEL_COLUMNS = ("child_id", "school_id", "minutes")
 POLICY_COLUMNS = ("key", "value")
 
-
-def load_case_or_workbook(path: Path) -> LoadedCase:
-    """A case from a folder of CSV files or, when `path` ends in .xlsx, from a workbook."""
-    if path.suffix.lower() == WORKBOOK_SUFFIX:
-        return load_workbook_case(path)
-    return load_case(path)
+# `data.loader.load_case` reads a folder or a workbook; this name is kept for its callers.
+load_case_or_workbook = load_case
 
 
 def load_workbook_case(path: Path) -> LoadedCase:
@@ -90,11 +89,15 @@ def load_workbook_case(path: Path) -> LoadedCase:
     return build_case(tables, problems)
 
 
-def read_workbook_sheets(path: Path, problems: list[Problem]) -> dict[str, RawTable] | None:
-    """The case sheets of a workbook as RawTables keyed by contract name (sheet names match
-    ignoring case and surrounding spaces). None, with a problem, when it is not a workbook."""
+def read_workbook_sheets(
+    path: Path, problems: list[Problem], wanted: tuple[str, ...] = CASE_SHEETS
+) -> dict[str, RawTable] | None:
+    """The `wanted` sheets of a workbook that it has, as RawTables keyed by contract name (sheet
+    names match ignoring case and surrounding spaces). None, with a problem, when it is not a
+    workbook."""
     if not path.is_file():
-        problems.append(Problem(path.name, 0, "-", "workbook does not exist"))
+        why = "is a folder, not a workbook" if path.is_dir() else "does not exist"
+        problems.append(Problem(str(path), 0, "-", why))
         return None
     try:
         with warnings.catch_warnings():
@@ -104,7 +107,6 @@ def read_workbook_sheets(path: Path, problems: list[Problem]) -> dict[str, RawTa
         problems.append(Problem(path.name, 0, "-", f"cannot be read as an Excel workbook (.xlsx): {error}"))
         return None
     try:
-        wanted = set(REQUIRED_SHEETS + OPTIONAL_SHEETS)
         tables: dict[str, RawTable] = {}
         for sheet in book.worksheets:
             key = sheet.title.strip().lower()
@@ -247,6 +249,7 @@ SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
     "preferences": PREFERENCE_COLUMNS,
     "travel_times": TRAVEL_COLUMNS,
     "policy": POLICY_COLUMNS,
+    EXPANSIONS_SHEET: EXPANSION_COLUMNS,
 }
 
 NOTES: tuple[tuple[str, str, str, str], ...] = (
@@ -309,6 +312,21 @@ NOTES: tuple[tuple[str, str, str, str], ...] = (
         "travel_estimate.circuity, transport_cost_gbp.",
     ),
     ("policy", "value", "optional", "The setting's value; an empty value takes the default shown in the template."),
+    (
+        "expansions",
+        "school_id",
+        "required",
+        "Optional sheet, read only by allocator plan-places: where new places may go. A school_id "
+        "from the schools sheet (a candidate site's places count only when it is opened).",
+    ),
+    ("expansions", "need", "required", "SEN2 primary-need code the new places are for."),
+    (
+        "expansions",
+        "max_extra",
+        "required",
+        "At most this many new places for that need at that school, whole number 0 or more. "
+        "A school and need may be listed once.",
+    ),
 )
 
 POLICY_DEFAULT_ROWS: tuple[tuple[str, float, str], ...] = (

@@ -1,11 +1,12 @@
 """What-if runs: apply a scenario (`data.scenario`) to a copy of the case, solve both, compare.
 
 Edits, in this order: places added and removed; closed schools lose all places and their
-locked children are released; named candidate sites become ordinary schools (always open) and
-each uses one of `open_sites`; travel limits and `open_sites` as given; demand growth adds
-round(count * percent / 100) synthetic children per need (half up), each a copy of a child of
-that need drawn with a generator seeded by the case's input hash (so the same case and scenario
-give the same children), without lock or preferences, with the template's given travel minutes.
+locked children are released; named candidate sites become ordinary schools (always open),
+each uses one of `open_sites` and is listed in the scenario summary's `opened_sites`; travel
+limits and `open_sites` as given; demand growth adds round(count * percent / 100) synthetic
+children per need (half up), each a copy of a child of that need drawn with a generator seeded
+by the case's input hash (so the same case and scenario give the same children), without lock
+or preferences, with the template's given travel minutes.
 
 A child "moves" when their school differs between the runs; the reason given is the first
 that applies: school closed, places removed, travel limit changed, new site opened, place
@@ -55,7 +56,7 @@ def run_whatif(
     options = options or SolveOptions()
     edited = apply_scenario(loaded, scenario, scenario_text)
     baseline = allocate(loaded, options)
-    after = allocate(edited, options)
+    after = _with_sites_opened_for_certain(allocate(edited, options), case=loaded.case, forced=scenario.open_candidates)
     moves = _moves(loaded.case, edited.case, scenario, baseline, after)
     changes = _changes(baseline, after)
     synthetic = len(edited.case.children) - len(loaded.case.children)
@@ -107,6 +108,20 @@ def apply_scenario(loaded: LoadedCase, scenario: Scenario, scenario_text: str) -
     grown_children, travel = _grow_demand(children, loaded.travel, scenario.demand_growth_percent, loaded.input_sha256)
     edited = Case(schools=schools, places=offers, children=grown_children, preferences=case.preferences, policy=policy)
     return LoadedCase(edited, travel, digest)
+
+
+def _with_sites_opened_for_certain(allocation: Allocation, case: Case, forced: tuple[str, ...]) -> Allocation:
+    """The scenario's allocation with every site of `open_candidates` in `opened_sites` (in
+    schools.csv order, as a run lists them).
+
+    `apply_scenario` opens those sites by making them ordinary schools, and a run's summary
+    lists only candidate sites (and only those a child uses), so the run itself never names
+    them; the scenario opened them for certain, used or not.
+    """
+    listed = set(allocation.summary.opened_sites) | set(forced)
+    opened = [school.school_id for school in case.schools if school.school_id in listed]
+    summary = allocation.summary.model_copy(update={"opened_sites": opened})
+    return allocation.model_copy(update={"summary": summary})
 
 
 def _release_excess_locks(children: tuple[Child, ...], offers: tuple[PlaceOffer, ...]) -> tuple[Child, ...]:

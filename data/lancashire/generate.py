@@ -3,7 +3,7 @@
 Run from the project root:  ``python data/lancashire/generate.py``
 
 Reads only ``data/lancashire/sources/*.csv`` (copies of public reference data) and writes
-``data/lancashire/case/`` (schools, places, children, preferences CSVs and policy.toml).
+``data/lancashire/case/`` (schools, places, children, preferences, expansions CSVs and policy.toml).
 Deterministic: fixed seed, one RNG stream per step, sorted iteration and fixed float
 formatting, so a rerun gives byte-identical files. No real child data is used: every
 child is drawn at random from published aggregate figures.
@@ -56,6 +56,21 @@ EXPANSION: dict[str, int] = {
     "The Loyne": 12, "Moorbrook": 14, "Red Marsh": 8, "West Lancashire Community": 8,
 }
 SMALL_BASE: dict[str, int] = {"Royal Cross": 3}  # 24-pupil HI school
+# The council's programme of new special-school places (expansions.csv, for plan-places), from
+# the compiled file's places_info: (what, places in all, sourced places per school, schools that
+# share the rest equally (ASSUMED split, largest remainder in this order)). The part of a
+# school's expansion already free this round (EXPANSION) is taken off; the rest is split over
+# the school's needs like its places (ASSUMED). Left out: Red Marsh phase 3, The Coppice and
+# the Kingsbury satellite (no figure given), Sir Tom Finney's +40 post-19 places (no child of
+# the case is over 18).
+PROGRAMME: tuple[tuple[str, int, dict[str, int], tuple[str, ...]], ...] = (
+    ("February 2025 programme, 169 special-school places", 169, {"Bleasdale": 30, "The Loyne": 30},
+     ("Acorns", "Brookfield", "Hope High", "Moorbrook")),
+    ("Applebee Wood 147 -> 167, approved September 2023", 20, {"Applebee Wood": 20}, ()),
+    ("West Lancashire Community High +20, September 2024", 20, {"West Lancashire Community": 20}, ()),
+    ("2026/27 capital plan, 3 schools share up to 100 places", 100, {},
+     ("Kirkham Pear Tree", "Mayfield", "White Ash")),
+)
 Places = dict[str, int]
 LatLon = tuple[float, float]
 # ASSUMED new resource bases in mainstream schools: (town proxy, places by need, ages).
@@ -296,6 +311,42 @@ def special_schools(rng: Rng) -> list[School]:
     return schools
 
 
+def programme_places() -> dict[str, int]:
+    """Places of PROGRAMME per school (name prefix): sourced figures, and equal shares of the rest
+    of a programme's total (ASSUMED). Each school must have an expansion in the compiled file."""
+    compiled = read_csv("lancashire_special_schools_compiled.csv")
+    out: dict[str, int] = {}
+    for what, total, sourced, sharing in PROGRAMME:
+        out.update(sourced)
+        rest = total - sum(sourced.values())
+        for i, prefix in enumerate(sharing):
+            out[prefix] = rest // len(sharing) + (1 if i < rest % len(sharing) else 0)
+        for prefix in (*sourced, *sharing):
+            row = next(r for r in compiled if r["school_name"].startswith(prefix))
+            if not row["places_info"]:
+                raise ValueError(f"{what}: the compiled file gives no expansion for {row['school_name']}")
+    return out
+
+
+def expansions(schools: list[School]) -> Rows:
+    """expansions.csv rows (school_id, need, max_extra): each programme school's places not yet
+    free this round, split over its designated needs (or the LA-maintained special-school mix)
+    by largest remainder, as its places are; schools in id order, needs in NEEDS order."""
+    maintained = mix_row("Lancashire LA-maintained special Jan2025")
+    programme, rows = programme_places(), []
+    for school in schools:
+        prefix = lookup(programme, school.name)
+        if school.kind != "special" or prefix is None:
+            continue
+        already = EXPANSION.get(lookup(EXPANSION, school.name) or "", 0)
+        if programme[prefix] < already:
+            raise ValueError(f"{school.name}: {already} expansion places free, more than the programme's")
+        designated = lookup(DESIGNATED, school.name)
+        split = split_places(programme[prefix] - already, DESIGNATED[designated] if designated else NEEDS, maintained)
+        rows += [[school.school_id, n, split[n]] for n in NEEDS if n in split]
+    return rows
+
+
 def towns() -> dict[str, tuple[str, float, float]]:
     """Town-centre proxies (a central ward's centroid): town -> (district, lat, lon)."""
     out = {}
@@ -464,6 +515,7 @@ def main() -> None:
     write_csv("places.csv", "school_id,need,places", places)
     write_csv("children.csv", CHILD_COLUMNS, [c.row() for c in children])
     write_csv("preferences.csv", "child_id,school_id,rank", preferences)
+    write_csv("expansions.csv", "school_id,need,max_extra", expansions(schools))
     (OUT / "policy.toml").write_bytes(POLICY.encode("utf-8"))
     print(f"wrote {len(schools)} schools, {len(children)} children, {len(preferences)} preferences")
 

@@ -15,9 +15,9 @@ from allocator.estates.sites import evaluate_sites
 from allocator.options import SolveOptions
 from allocator.solve import allocate
 from cli.common import fail_invalid, fail_output
-from data.loader import LoadedCase
+from data.loader import LoadedCase, load_case
 from data.outputs import OutputError, write_outputs
-from data.workbook import WORKBOOK_SUFFIX, load_case_or_workbook, write_template
+from data.workbook import WORKBOOK_SUFFIX, write_template
 from models.problems import CaseInvalid
 from models.results import Allocation
 from report.bundle import REPORT_FILE, bundled_case, run_files
@@ -47,7 +47,7 @@ def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLi
     source = case if case is not None else bundled_case()
     title = DEMO_TITLE if case is None else f"Placement round: {source.stem if source.suffix else source.name}"
     try:
-        loaded = load_case_or_workbook(source)
+        loaded = load_case(source)
         started = time.perf_counter()
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit))
         solve_seconds = time.perf_counter() - started

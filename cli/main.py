@@ -10,8 +10,8 @@ import typer
 from allocator.options import SolveOptions
 from allocator.solve import allocate
 from cli.common import command_run
+from data.loader import load_case
 from data.outputs import allocation_files, write_outputs
-from data.workbook import load_case_or_workbook
 
 app = typer.Typer(
     add_completion=False,
@@ -36,7 +36,7 @@ def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
     started = time.perf_counter()
     with command_run() as progress:
         with progress.stage("reading the case"):
-            loaded = load_case_or_workbook(case_dir)
+            loaded = load_case(case_dir)
         allocation = allocate(loaded, SolveOptions(time_limit=time_limit), progress)
         with progress.stage("writing"):
             write_outputs(out, allocation_files(allocation))

@@ -10,15 +10,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from data.case_tables import EXPANSION_COLUMNS, EXPANSIONS_FILE, EXPANSIONS_SHEET
 from data.rows import require_columns, typed_rows
 from data.tables import RawTable, read_csv_table
 from models.case import Case
 from models.need import Need
 from models.problems import CaseInvalid, Problem
-
-EXPANSIONS_FILE = "expansions.csv"
-EXPANSIONS_SHEET = "expansions"
-EXPANSION_COLUMNS = ("school_id", "need", "max_extra")
 
 
 class Expansion(BaseModel):
@@ -74,7 +71,7 @@ def _expansions_table(case_path: Path, problems: list[Problem]) -> RawTable | No
         if not path.is_file():
             raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
         return read_csv_table(path, problems)
-    # Imported here: data.workbook builds on this module, and only workbooks need openpyxl.
+    # Imported here: only workbooks need openpyxl.
     from data.workbook import read_workbook_sheets
 
     sheets = read_workbook_sheets(case_path, problems, (EXPANSIONS_SHEET,))

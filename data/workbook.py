@@ -30,18 +30,18 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
-from data.expansions import EXPANSION_COLUMNS, EXPANSIONS_SHEET
-from data.loader import (
+from data.case_tables import (
     CHILD_COLUMNS,
+    EXPANSION_COLUMNS,
+    EXPANSIONS_SHEET,
     PLACE_COLUMNS,
     PREFERENCE_COLUMNS,
     SCHOOL_COLUMNS,
     CaseTables,
     LoadedCase,
     build_case,
-    load_case,
 )
-from data.loader import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
+from data.case_tables import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
 from data.outputs import OutputError
 from data.rows import Ids, friendly_message, require_columns
 from data.tables import RawTable
@@ -55,8 +55,6 @@ CASE_SHEETS = REQUIRED_SHEETS + OPTIONAL_SHEETS
 TRAVEL_COLUMNS = ("child_id", "school_id", "minutes")
 POLICY_COLUMNS = ("key", "value")
 
-# `data.loader.load_case` reads a folder or a workbook; this name is kept for its callers.
-load_case_or_workbook = load_case
 
 
 def load_workbook_case(path: Path) -> LoadedCase:

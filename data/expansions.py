@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from data.loader import decode_text
 from data.rows import require_columns, typed_rows
-from data.tables import read_csv_table
+from data.tables import parse_csv_text
 from models.case import Case
 from models.need import Need
 from models.problems import CaseInvalid, Problem
@@ -34,11 +35,29 @@ def load_expansions(case_dir: Path, case: Case) -> tuple[Expansion, ...]:
 
     A missing file is a problem too: plan-places has nowhere to put new places without it.
     """
+    return parse_expansions(read_expansions_text(case_dir), case)
+
+
+def read_expansions_text(case_dir: Path) -> str:
+    """The text of CASE_DIR/expansions.csv; CaseInvalid when it is missing, unreadable or not UTF-8."""
     path = case_dir / EXPANSIONS_FILE
-    problems: list[Problem] = []
     if not path.is_file():
         raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
-    table = read_csv_table(path, problems)
+    problems: list[Problem] = []
+    try:
+        text = decode_text(EXPANSIONS_FILE, path.read_bytes(), problems)
+    except OSError as error:
+        raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", f"cannot be read ({error.strerror})")]) from None
+    if text is None:
+        raise CaseInvalid(problems)
+    return text
+
+
+def parse_expansions(text: str, case: Case) -> tuple[Expansion, ...]:
+    """Check expansions.csv text against the loaded case; raise CaseInvalid on any problem."""
+    problems: list[Problem] = []
+    # As when read from a file (UTF-8 with an optional byte-order mark).
+    table = parse_csv_text(EXPANSIONS_FILE, text.removeprefix("\ufeff"), problems)
     expansions: list[Expansion] = []
     if table is not None and require_columns(table, EXPANSION_COLUMNS, problems):
         known = {school.school_id for school in case.schools}

@@ -70,19 +70,24 @@ class Scenario(_Frozen):
 
 def load_scenario(path: Path, case: Case) -> Scenario:
     """Read and check a scenario file against the case; raise CaseInvalid with every problem."""
+    return parse_scenario(read_scenario_text(path), case, path.name)
+
+
+def read_scenario_text(path: Path) -> str:
+    """The scenario file's text (UTF-8, optional byte-order mark); CaseInvalid when it cannot be read."""
     name = path.name
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise CaseInvalid([Problem(name, 0, "-", "scenario file does not exist")]) from None
     except UnicodeDecodeError as error:
         raise CaseInvalid([Problem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
     except OSError as error:
         raise CaseInvalid([Problem(name, 0, "-", f"cannot be read ({error.strerror})")]) from None
-    return parse_scenario(text, case, name)
 
 
 def parse_scenario(text: str, case: Case, name: str) -> Scenario:
+    """Check scenario text against the case; problems are located in file `name`."""
     problems: list[Problem] = []
     try:
         raw = tomllib.loads(text)

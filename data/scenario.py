@@ -74,10 +74,11 @@ def load_scenario(path: Path, case: Case) -> Scenario:
 
 
 def read_scenario_text(path: Path) -> str:
-    """The scenario file's text (UTF-8, optional byte-order mark); CaseInvalid when it cannot be read."""
+    """The scenario file's text (UTF-8, optional byte-order mark, line endings read as `\\n`: the
+    text what-if runs hash, as they always have); CaseInvalid when it cannot be read."""
     name = path.name
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CaseInvalid([Problem(name, 0, "-", "scenario file does not exist")]) from None
     except UnicodeDecodeError as error:

@@ -12,11 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access import Permission, RecentKeys, may
 from api.errors import ApiError
+from api.services.keys import verify_key
 from api.services.run_queue import RunQueue
 from api.services.runs import FinishedRuns
 from api.settings import Settings
 from api.storage.database import Database
-from api.storage.keys import find_active_key
 
 
 async def _settings(request: Request) -> Settings:
@@ -72,17 +72,9 @@ async def _caller(
     known = recent.get(token)
     if known is not None:
         return Caller(*known)
-    caller = await run_in_threadpool(_verify, database, token)
+    caller = Caller(*await run_in_threadpool(verify_key, database, token))
     recent.put(token, caller.key_id, caller.role)
     return caller
-
-
-def _verify(database: Database, token: str) -> Caller:
-    with database.session() as session:
-        key = find_active_key(session, token)
-        if key is None:
-            raise ApiError(401, "unauthorised", "the API key is not valid or has been revoked")
-        return Caller(key.key_id, key.role)
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]

@@ -1,17 +1,15 @@
-"""The `allocator` command. It parses arguments and calls the same functions as the API."""
+"""The `allocator` command. It parses arguments and calls the same functions as the API (`api.jobs`)."""
 
 import sys
 import time
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from allocator.options import SolveOptions
-from allocator.solve import allocate
+from api.jobs import SolveRunOptions, solve_run
 from cli.common import command_run
+from cli.options import DEFAULT_TIME_LIMIT, CaseDir, OutDir, TimeLimit
 from data.loader import load_case
-from data.outputs import allocation_files, write_outputs
+from data.outputs import write_outputs
 
 app = typer.Typer(
     add_completion=False,
@@ -20,10 +18,6 @@ app = typer.Typer(
     help="Exact, explainable allocation of children with EHCPs to specialist places.",
 )
 
-CaseDir = Annotated[Path, typer.Argument(help="case folder (see CONTRACT.md) or .xlsx workbook")]
-OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output files")]
-TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
-
 
 @app.callback()
 def _commands() -> None:
@@ -31,19 +25,19 @@ def _commands() -> None:
 
 
 @app.command()
-def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = 60.0) -> None:
+def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT) -> None:
     """Allocate every child in CASE_DIR and write allocation.csv and summary.json to OUT."""
     started = time.perf_counter()
     with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case(case_dir)
-        allocation = allocate(loaded, SolveOptions(time_limit=time_limit), progress)
+        output = solve_run(loaded, SolveRunOptions(time_limit=time_limit), progress)
         with progress.stage("writing"):
-            write_outputs(out, allocation_files(allocation))
-    summary = allocation.summary
+            write_outputs(out, output.files)
+    summary = output.summary
     typer.echo(
-        f"{summary.status.value}: {summary.placed} placed, {summary.unplaced} unplaced, "
-        f"preference cost {summary.preference_cost}, travel {summary.travel_minutes} min "
+        f"{output.status.value}: {summary['placed']} placed, {summary['unplaced']} unplaced, "
+        f"preference cost {summary['preference_cost']}, travel {summary['travel_minutes']} min "
         f"({time.perf_counter() - started:.2f}s) -> {out}"
     )
 

@@ -5,16 +5,11 @@ settings (`ALLOCATOR_*`, see api/settings.py) when they run, never at import.
 """
 
 import copy
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from api.access import Role
-
-Host = Annotated[str, typer.Option("--host", help="address to listen on (loopback by default)")]
-Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")]
-KeyRole = Annotated[Role, typer.Option("--role", help="officer, panel, estates or admin")]
-Label = Annotated[str, typer.Option("--label", help="who or what the key is for")]
+from cli.options import Host, KeyRole, Label, Port
 
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
@@ -39,16 +34,13 @@ def log_config() -> dict[str, Any]:
 
 def create_key(role: KeyRole, label: Label = "") -> None:
     """Make an API key in the configured database and print it once (only its hash is kept)."""
+    from api.services.keys import create_key as make_key
     from api.settings import Settings
-    from api.storage import audit
     from api.storage.database import open_database
-    from api.storage.keys import create_key as store_key
 
     database = open_database(Settings().resolved_database_url())
     try:
-        with database.session() as session:
-            record, token = store_key(session, role, label, created_by=None)
-            audit.record(session, None, None, "key_created", {"key_id": record.key_id, "role": record.role})
+        record, token = make_key(database, role, label, actor=None)
     finally:
         database.close()
     typer.echo(token)

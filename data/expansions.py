@@ -11,8 +11,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from data.case_tables import EXPANSION_COLUMNS, EXPANSIONS_FILE, EXPANSIONS_SHEET
+from data.loader import decode_text
 from data.rows import require_columns, typed_rows
-from data.tables import RawTable, read_csv_table
+from data.tables import RawTable, parse_csv_text
 from models.case import Case
 from models.need import Need
 from models.problems import CaseInvalid, Problem
@@ -35,7 +36,36 @@ def load_expansions(case_path: Path, case: Case) -> tuple[Expansion, ...]:
     A missing file or sheet is a problem too: plan-places has nowhere to put new places without it.
     """
     problems: list[Problem] = []
-    table = _expansions_table(case_path, problems)
+    if case_path.is_dir():
+        return parse_expansions(read_expansions_text(case_path), case)
+    return _checked(_workbook_sheet(case_path, problems), case, problems)
+
+
+def read_expansions_text(case_dir: Path) -> str:
+    """The text of CASE_DIR/expansions.csv; CaseInvalid when it is missing, unreadable or not UTF-8."""
+    path = case_dir / EXPANSIONS_FILE
+    if not path.is_file():
+        raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
+    problems: list[Problem] = []
+    try:
+        text = decode_text(EXPANSIONS_FILE, path.read_bytes(), problems)
+    except OSError as error:
+        raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", f"cannot be read ({error.strerror})")]) from None
+    if text is None:
+        raise CaseInvalid(problems)
+    return text
+
+
+def parse_expansions(text: str, case: Case) -> tuple[Expansion, ...]:
+    """Check expansions.csv text against the loaded case; raise CaseInvalid on any problem."""
+    problems: list[Problem] = []
+    # As when read from a file (UTF-8 with an optional byte-order mark).
+    table = parse_csv_text(EXPANSIONS_FILE, text.removeprefix("\ufeff"), problems)
+    return _checked(table, case, problems)
+
+
+def _checked(table: RawTable | None, case: Case, problems: list[Problem]) -> tuple[Expansion, ...]:
+    """Type the rows and check them against the case (one check for the file and the sheet)."""
     expansions: list[Expansion] = []
     if table is not None and require_columns(table, EXPANSION_COLUMNS, problems):
         known = {school.school_id for school in case.schools}
@@ -65,12 +95,7 @@ def load_expansions(case_path: Path, case: Case) -> tuple[Expansion, ...]:
     return tuple(expansions)
 
 
-def _expansions_table(case_path: Path, problems: list[Problem]) -> RawTable | None:
-    if case_path.is_dir():
-        path = case_path / EXPANSIONS_FILE
-        if not path.is_file():
-            raise CaseInvalid([Problem(EXPANSIONS_FILE, 0, "-", "required file is missing (plan-places needs it)")])
-        return read_csv_table(path, problems)
+def _workbook_sheet(case_path: Path, problems: list[Problem]) -> RawTable | None:
     # Imported here: only workbooks need openpyxl.
     from data.workbook import read_workbook_sheets
 

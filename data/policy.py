@@ -2,7 +2,6 @@
 
 import re
 import tomllib
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -29,17 +28,6 @@ def parse_policy(text: str, problems: list[Problem], name: str = POLICY_FILE) ->
             key = ".".join(str(part) for part in detail["loc"]) or "-"
             problems.append(Problem(name, _key_line(text, detail["loc"]), key, _policy_message(detail)))
         return Policy()
-
-
-def load_policy(path: Path, problems: list[Problem]) -> Policy:
-    if not path.exists():
-        return Policy()
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        problems.append(Problem(path.name, 0, "-", f"not UTF-8 text ({error.reason})"))
-        return Policy()
-    return parse_policy(text, problems, path.name)
 
 
 def _policy_message(detail: object) -> str:

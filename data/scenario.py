@@ -19,7 +19,7 @@ Every key is optional; a scenario edits a copy of the case:
     ASD = 10
 
 Problems are reported as `SCENARIO.toml:line: key: message` (`line` 0 when the key cannot be
-located); `load_scenario` returns only a scenario that is valid against the case.
+located); `parse_scenario` returns only a scenario that is valid against the case.
 """
 
 import re
@@ -68,21 +68,22 @@ class Scenario(_Frozen):
     demand_growth_percent: dict[Need, Percent] = Field(default_factory=dict)
 
 
-def load_scenario(path: Path, case: Case) -> Scenario:
-    """Read and check a scenario file against the case; raise CaseInvalid with every problem."""
+def read_scenario_text(path: Path) -> str:
+    """The scenario file's text (UTF-8, optional byte-order mark, line endings read as `\\n`: the
+    text what-if runs hash, as they always have); CaseInvalid when it cannot be read."""
     name = path.name
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CaseInvalid([Problem(name, 0, "-", "scenario file does not exist")]) from None
     except UnicodeDecodeError as error:
         raise CaseInvalid([Problem(name, 0, "-", f"not UTF-8 text ({error.reason})")]) from None
     except OSError as error:
         raise CaseInvalid([Problem(name, 0, "-", f"cannot be read ({error.strerror})")]) from None
-    return parse_scenario(text, case, name)
 
 
 def parse_scenario(text: str, case: Case, name: str) -> Scenario:
+    """Check scenario text against the case; problems are located in file `name`."""
     problems: list[Problem] = []
     try:
         raw = tomllib.loads(text)

@@ -7,7 +7,6 @@ later check can say `file:line: column: message`.
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from models.problems import Problem
 
@@ -23,23 +22,6 @@ class RawTable:
 
     def column_index(self) -> dict[str, int]:
         return {column: index for index, column in enumerate(self.header)}
-
-
-def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
-    """Read one CSV (UTF-8, optional byte-order mark, any line ending) into a RawTable.
-
-    Returns None, with a problem recorded, when the file cannot be read as a table at all.
-    """
-    name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        problems.append(Problem(name, 0, "-", f"not UTF-8 text ({error.reason})"))
-        return None
-    except OSError as error:
-        problems.append(Problem(name, 0, "-", f"cannot be read ({error.strerror})"))
-        return None
-    return parse_csv_text(name, text, problems)
 
 
 def parse_csv_text(name: str, text: str, problems: list[Problem]) -> RawTable | None:

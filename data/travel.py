@@ -4,6 +4,7 @@ Estimated minutes = ceil(geodesic_km * circuity / speed_kmh * 60), the geodesic 
 ellipsoid, computed vectorised with pyproj (Karney's algorithm, as geographiclib and geopy).
 """
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,20 +89,21 @@ def pair_minutes(
 
 
 def read_travel_times(
-    path: Path,
+    source: Path | bytes,
     child_ids: list[str],
     school_ids: list[str],
     problems: list[Problem],
     children: Ids | None = None,
     schools: Ids | None = None,
 ) -> TravelTable:
-    """Read travel_times.csv (millions of rows) with pandas, checking every row vectorised.
+    """Read travel_times.csv (millions of rows; a path or the file's bytes) with pandas,
+    checking every row vectorised.
 
     `children` and `schools` say which ids are unknown (default: any not in the lists)."""
-    name = path.name
+    name = source.name if isinstance(source, Path) else TRAVEL_FILE
     try:
         frame = pd.read_csv(
-            path,
+            source if isinstance(source, Path) else io.BytesIO(source),
             dtype={"child_id": "category", "school_id": "category"},
             encoding="utf-8-sig",
             keep_default_na=False,

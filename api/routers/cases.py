@@ -8,12 +8,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.dependencies import DatabaseDep, Reader, SettingsDep, Uploader
-from api.errors import ApiError, not_found
+from api.errors import ApiError
 from api.routers import V1
 from api.schemas.requests import CaseUpload
 from api.schemas.responses import CaseCreated, CaseOut, Page
-from api.services.cases import case_records, create_case
-from api.storage.cases import case_files, get_case
+from api.services import cases as service
 
 router = APIRouter(prefix=f"{V1}/cases", tags=["cases"])
 
@@ -44,7 +43,7 @@ UPLOAD_DOC = {
 async def upload_case(request: Request, caller: Uploader, database: DatabaseDep, settings: SettingsDep) -> CaseCreated:
     """Upload a case: one multipart file field per contract file, or `{"files": {name: text}}`."""
     fields = await _read_fields(request, settings.max_upload_bytes)
-    case = create_case(database, fields, caller.key_id)
+    case = service.create_case(database, fields, caller.key_id)
     return CaseCreated(case_id=case.case_id, input_sha256=case.input_sha256)
 
 
@@ -82,19 +81,15 @@ async def _form_fields(request: Request, max_bytes: int) -> dict[str, bytes]:
 
 @router.get("/{case_id}")
 def read_case(case_id: str, _caller: Reader, database: DatabaseDep) -> CaseOut:
-    with database.session() as session:
-        case = get_case(session, case_id)
-        if case is None:
-            raise not_found("case", case_id)
-        names = sorted(case_files(session, case_id))
+    found, names = service.read_case(database, case_id)
     return CaseOut(
-        case_id=case.case_id,
-        input_sha256=case.input_sha256,
-        schools=case.schools,
-        children=case.children,
+        case_id=found.case_id,
+        input_sha256=found.input_sha256,
+        schools=found.schools,
+        children=found.children,
         files=names,
-        created_at=case.created_at,
-        created_by=case.created_by,
+        created_at=found.created_at,
+        created_by=found.created_by,
     )
 
 
@@ -102,7 +97,7 @@ def read_case(case_id: str, _caller: Reader, database: DatabaseDep) -> CaseOut:
 def list_schools(
     case_id: str, _caller: Reader, database: DatabaseDep, offset: Offset = 0, limit: Limit = 100
 ) -> Page[dict[str, Any]]:
-    rows = case_records(database, case_id, "schools")
+    rows = service.case_records(database, case_id, "schools")
     return Page(total=len(rows), offset=offset, limit=limit, items=rows[offset : offset + limit])
 
 
@@ -110,5 +105,5 @@ def list_schools(
 def list_children(
     case_id: str, _caller: Reader, database: DatabaseDep, offset: Offset = 0, limit: Limit = 100
 ) -> Page[dict[str, Any]]:
-    rows = case_records(database, case_id, "children")
+    rows = service.case_records(database, case_id, "children")
     return Page(total=len(rows), offset=offset, limit=limit, items=rows[offset : offset + limit])

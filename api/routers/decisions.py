@@ -5,14 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from api.dependencies import DatabaseDep, Decider, Reader
-from api.errors import not_found
 from api.routers import V1
 from api.schemas.requests import DecisionRequest
 from api.schemas.responses import AuditOut, DecisionOut
-from api.services.decisions import record_decision
-from api.storage.audit import entries_for_case
-from api.storage.cases import get_case
-from api.storage.decisions import decisions_for_case
+from api.services import decisions as service
 
 router = APIRouter(prefix=V1 + "/cases/{case_id}", tags=["decisions and audit"])
 
@@ -21,23 +17,19 @@ router = APIRouter(prefix=V1 + "/cases/{case_id}", tags=["decisions and audit"])
 def decide(
     case_id: str, decision: Annotated[DecisionRequest, Body()], caller: Decider, database: DatabaseDep
 ) -> DecisionOut:
-    """Record a panel decision; `accept` and `override` lock the child to the school in later runs."""
-    record = record_decision(database, case_id, decision.model_dump(), caller.key_id)
+    """Record a panel decision about a finished run (`run_id`): `accept` the school the run proposed,
+    `override` it with another, or `refuse` it. `accept` and `override` lock the child to the school
+    in later runs."""
+    record = service.record_decision(database, case_id, decision.model_dump(), caller.key_id)
     return DecisionOut.model_validate(record, from_attributes=True)
 
 
 @router.get("/decisions")
 def list_decisions(case_id: str, _caller: Reader, database: DatabaseDep) -> list[DecisionOut]:
-    with database.session() as session:
-        if get_case(session, case_id) is None:
-            raise not_found("case", case_id)
-        return [DecisionOut.model_validate(d, from_attributes=True) for d in decisions_for_case(session, case_id)]
+    return [DecisionOut.model_validate(d, from_attributes=True) for d in service.list_decisions(database, case_id)]
 
 
 @router.get("/audit")
 def audit_log(case_id: str, _caller: Reader, database: DatabaseDep) -> list[AuditOut]:
     """Uploads, runs (input hash, versions, options, status) and decisions, oldest first."""
-    with database.session() as session:
-        if get_case(session, case_id) is None:
-            raise not_found("case", case_id)
-        return [AuditOut.model_validate(e, from_attributes=True) for e in entries_for_case(session, case_id)]
+    return [AuditOut.model_validate(e, from_attributes=True) for e in service.audit_log(database, case_id)]

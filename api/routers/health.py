@@ -3,23 +3,18 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.dependencies import DatabaseDep
 from api.routers import V1
 from api.schemas.responses import Health
+from api.services.health import database_state
 
 router = APIRouter(prefix=V1, tags=["health"])
 
 
 @router.get("/health")
 def health(database: DatabaseDep) -> Health:
-    try:
-        with database.session() as session:
-            session.execute(text("SELECT 1"))
-        state = "ok"
-    except Exception:  # noqa: BLE001 - health reports, it does not fail
-        state = "unavailable"
+    state = database_state(database)
     try:
         software = version("send-allocator")
     except PackageNotFoundError:

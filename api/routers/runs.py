@@ -1,18 +1,24 @@
 """Runs: start (202), status and summary, allocation (paginated, filtered), one child, cancel."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import CallerDep, DatabaseDep, FinishedRunsDep, QueueDep, Reader, SettingsDep
-from api.errors import not_found
 from api.routers import V1
 from api.schemas.requests import RunRequest
 from api.schemas.responses import AllocationRow, ChildPlacement, DecisionOut, Page, RunOut, RunQueued
-from api.services.runs import allocation_rows, cancel_run, filter_rows, output_file, read_run, start_run
-from api.storage.decisions import decisions_for_case
-from api.storage.tables import RunRecord
+from api.services.runs import (
+    PlacementFilter,
+    allocation_page,
+    cancel_run,
+    child_placement,
+    output_file,
+    read_run,
+    start_run,
+)
+from api.storage.tables import PlacementRecord, RunRecord
 
 router = APIRouter(prefix=V1, tags=["runs"])
 
@@ -66,6 +72,22 @@ def cancel(run_id: str, caller: CallerDep, database: DatabaseDep, queue: QueueDe
     return run_out(cancel_run(database, queue, run_id, caller.key_id, caller.role))
 
 
+def allocation_row(placement: PlacementRecord) -> AllocationRow:
+    return AllocationRow(
+        child_id=placement.child_id,
+        need=placement.need,
+        district=placement.district,
+        priority=placement.priority,
+        placed=placement.school_id is not None,
+        school_id=placement.school_id,
+        travel_minutes=placement.travel_minutes,
+        preference_rank=placement.preference_rank,
+        locked=placement.locked,
+        reason=placement.reason,
+        explanation=placement.explanation,
+    )
+
+
 @router.get("/runs/{run_id}/allocation")
 def allocation(
     run_id: str,
@@ -78,27 +100,24 @@ def allocation(
     district: str | None = None,
     unplaced: bool | None = None,
 ) -> Page[AllocationRow]:
-    rows = filter_rows(allocation_rows(database, read_run(database, run_id)), school, need, district, unplaced)
-    items = [AllocationRow(**row) for row in rows[offset : offset + limit]]
-    return Page(total=len(rows), offset=offset, limit=limit, items=items)
+    """The run's placements in children.csv order, filtered by school, need, district or placed."""
+    where = PlacementFilter(school=school, need=need, district=district, unplaced=unplaced)
+    total, page = allocation_page(database, run_id, where, offset, limit)
+    return Page(total=total, offset=offset, limit=limit, items=[allocation_row(p) for p in page])
 
 
 @router.get("/runs/{run_id}/children/{child_id}")
 def child(run_id: str, child_id: str, _caller: Reader, database: DatabaseDep) -> ChildPlacement:
     """Where the run placed the child, or why not, with the panel's decisions about the child."""
-    run = read_run(database, run_id)
-    found: list[dict[str, Any]] = [row for row in allocation_rows(database, run) if row["child_id"] == child_id]
-    if not found:
-        raise not_found("child", child_id)
-    with database.session() as session:
-        decisions = [d for d in decisions_for_case(session, run.case_id) if d.child_id == child_id]
+    found = child_placement(database, run_id, child_id)
     return ChildPlacement(
-        **found[0], run_id=run_id, decisions=[DecisionOut.model_validate(d, from_attributes=True) for d in decisions]
+        **allocation_row(found.placement).model_dump(),
+        run_id=run_id,
+        decisions=[DecisionOut.model_validate(d, from_attributes=True) for d in found.decisions],
     )
 
 
 @router.get("/runs/{run_id}/files/{name}")
 def run_file(run_id: str, name: str, _caller: Reader, database: DatabaseDep) -> dict[str, str]:
     """One output file of a finished run, as `{"name": ..., "content": ...}`."""
-    read_run(database, run_id)
     return {"name": name, "content": output_file(database, run_id, name)}

@@ -19,7 +19,8 @@ class CaseUpload(Strict):
 
 
 class RunRequest(BaseModel):
-    """`{"kind": ..., ...options}`; options are checked per kind (see api.services.kinds)."""
+    """`{"kind": ..., ...options}`; options are checked by the kind's own model (`api.jobs`):
+    unknown options are refused (422 `options_invalid`)."""
 
     model_config = ConfigDict(extra="allow")
     kind: str
@@ -31,7 +32,12 @@ class DecisionRequest(Strict):
     school_id: str = Field(min_length=1, max_length=100)
     decision: Literal["accept", "override", "refuse"]
     reason: str = Field(min_length=1, max_length=4000)
-    run_id: str | None = Field(default=None, description="the run the decision is about, if any")
+    run_id: str = Field(
+        min_length=1,
+        max_length=40,
+        description="the finished run of this case the decision is about: `accept` takes the school it "
+        "proposed for the child, `override` names another, `refuse` refuses the proposed one",
+    )
 
 
 class KeyRequest(Strict):

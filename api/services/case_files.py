@@ -1,15 +1,13 @@
 """A case as uploaded files: field names, loading through the CLI's loader, applying locks.
 
-Uploaded files are loaded exactly as the CLI loads a folder: they are written to a
-temporary folder and read by `data.loader.load_case`, so problems read the same.
+Uploaded files are loaded from their bytes by `data.loader.load_case_files`, the path the
+CLI's folder loader reads its files through, so problems read the same.
 """
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 
-from data.loader import CASE_FILES, CHILDREN_FILE, SCHOOLS_FILE, LoadedCase, load_case
+from data.loader import CASE_FILES, CHILDREN_FILE, SCHOOLS_FILE, LoadedCase, load_case_files
 
 FIELD_FILES: dict[str, str] = {name.rsplit(".", 1)[0]: name for name in CASE_FILES}
 """Upload field -> contract file: schools -> schools.csv, ..., policy -> policy.toml."""
@@ -21,10 +19,7 @@ def load_files(files: dict[str, bytes], locks: dict[str, str] | None = None) -> 
     """Load contract files (keyed by file name) as a case; raises CaseInvalid."""
     if locks:
         files = {**files, CHILDREN_FILE: with_locks(files[CHILDREN_FILE], locks)}
-    with tempfile.TemporaryDirectory(prefix="allocator-case-") as folder:
-        for name, content in files.items():
-            (Path(folder) / name).write_bytes(content)
-        return load_case(Path(folder))
+    return load_case_files(files)
 
 
 def with_locks(children_csv: bytes, locks: dict[str, str]) -> bytes:

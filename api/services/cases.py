@@ -39,6 +39,15 @@ def create_case(database: Database, fields: dict[str, bytes], actor: str) -> Cas
     return case
 
 
+def read_case(database: Database, case_id: str) -> tuple[CaseRecord, list[str]]:
+    """The case and the names of its files."""
+    with database.session() as session:
+        case = get_case(session, case_id)
+        if case is None:
+            raise not_found("case", case_id)
+        return case, sorted(case_files(session, case_id))
+
+
 def case_records(database: Database, case_id: str, table: Literal["schools", "children"]) -> list[dict[str, Any]]:
     """The case's schools or children as typed by the loader (JSON-ready)."""
     with database.session() as session:

@@ -1,23 +1,24 @@
-"""Starting, cancelling and reading runs."""
+"""Starting, cancelling and reading runs, their allocation pages and one child's placement."""
 
-import csv
-import io
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from api.access import may
 from api.errors import ApiError, not_found
-from api.services.case_files import children_rows
+from api.jobs import FINISHED
 from api.services.kinds import KINDS
 from api.services.run_queue import RunQueue
 from api.settings import Settings
 from api.storage import audit, runs
-from api.storage.cases import case_files, get_case
+from api.storage.cases import get_case
 from api.storage.database import Database
-from api.storage.tables import RunRecord
+from api.storage.decisions import decisions_for_case
+from api.storage.placements import PlacementFilter, has_placements, placement_of, placement_page
+from api.storage.tables import DecisionRecord, PlacementRecord, RunRecord
 
 
 def start_run(
@@ -36,8 +37,6 @@ def start_run(
     except ValidationError as error:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         raise ApiError(422, "options_invalid", f"options of a '{kind_name}' run are not valid", problems) from None
-    if kind.load() is None:
-        raise ApiError(422, "kind_unavailable", f"'{kind_name}' runs are not available in this installation")
     asked = options.get("time_limit")
     options["time_limit"] = min(float(asked or settings.default_time_limit), settings.run_time_limit)
     with database.session() as session:
@@ -76,53 +75,47 @@ def cancel_run(database: Database, queue: RunQueue, run_id: str, key_id: str, ro
     return read_run(database, run_id)
 
 
-def allocation_rows(database: Database, run: RunRecord) -> list[dict[str, Any]]:
-    """allocation.csv rows (children.csv order) with each child's need, district and priority."""
-    if run.status in runs.UNFINISHED:
+def _finished_with_allocation(database: Database, run: RunRecord) -> None:
+    """409 while the run has not finished; 404 when it ended without an allocation."""
+    if runs.status_of(run) in runs.UNFINISHED:
         raise ApiError(409, "run_not_finished", f"run '{run.run_id}' is {run.status}")
     with database.session() as session:
-        allocation = runs.output_file(session, run.run_id, "allocation.csv")
-        if allocation is None:
-            raise ApiError(404, "allocation_not_found", f"run '{run.run_id}' has no allocation ({run.status})")
-        children = children_rows(case_files(session, run.case_id))
-    locks = run.options.get("locks", {})
-    rows = []
-    for cells in csv.DictReader(io.StringIO(allocation, newline="")):
-        child = children.get(cells["child_id"], {})
-        code, _, sentence = cells["reason"].partition(": ")
-        rows.append(
-            {
-                "child_id": cells["child_id"],
-                "need": child.get("need", ""),
-                "district": child.get("district") or None,
-                "priority": int(child.get("priority") or 0),
-                "placed": bool(cells["school_id"]),
-                "school_id": cells["school_id"] or None,
-                "travel_minutes": int(cells["travel_minutes"]) if cells["travel_minutes"] else None,
-                "preference_rank": int(cells["preference_rank"]) if cells["preference_rank"] else None,
-                "locked": bool(child.get("locked_school_id")) or cells["child_id"] in locks,
-                "reason": code or None,
-                "explanation": sentence,
-            }
-        )
-    return rows
+        found = runs.status_of(run) in FINISHED and has_placements(session, run.run_id)
+    if not found:
+        raise ApiError(404, "allocation_not_found", f"run '{run.run_id}' has no allocation ({run.status})")
 
 
-def filter_rows(
-    rows: list[dict[str, Any]], school: str | None, need: str | None, district: str | None, unplaced: bool | None
-) -> list[dict[str, Any]]:
-    def keep(row: dict[str, Any]) -> bool:
-        return (
-            (school is None or row["school_id"] == school)
-            and (need is None or row["need"] == need)
-            and (district is None or row["district"] == district)
-            and (unplaced is None or row["placed"] != unplaced)
-        )
+def allocation_page(
+    database: Database, run_id: str, where: PlacementFilter, offset: int, limit: int
+) -> tuple[int, list[PlacementRecord]]:
+    """The run's placements matching `where`, in children.csv order: (how many, the page)."""
+    run = read_run(database, run_id)
+    _finished_with_allocation(database, run)
+    with database.session() as session:
+        return placement_page(session, run_id, where, offset, limit)
 
-    return [row for row in rows if keep(row)]
+
+@dataclass(frozen=True)
+class ChildPlacement:
+    run: RunRecord
+    placement: PlacementRecord
+    decisions: list[DecisionRecord]
+
+
+def child_placement(database: Database, run_id: str, child_id: str) -> ChildPlacement:
+    """Where the run placed the child (or why not), with the panel's decisions about the child."""
+    run = read_run(database, run_id)
+    _finished_with_allocation(database, run)
+    with database.session() as session:
+        placement = placement_of(session, run_id, child_id)
+        if placement is None:
+            raise not_found("child", child_id)
+        decisions = [d for d in decisions_for_case(session, run.case_id) if d.child_id == child_id]
+    return ChildPlacement(run, placement, decisions)
 
 
 def output_file(database: Database, run_id: str, name: str) -> str:
+    read_run(database, run_id)
     with database.session() as session:
         content = runs.output_file(session, run_id, name)
     if content is None:
@@ -147,7 +140,7 @@ class FinishedRuns:
             return run
 
     def remember(self, run: RunRecord) -> RunRecord:
-        if run.status not in runs.UNFINISHED:
+        if runs.status_of(run) not in runs.UNFINISHED:
             with self._lock:
                 self._runs[run.run_id] = run
                 while len(self._runs) > self.size:

@@ -3,25 +3,29 @@
 `execute_run(database_url, run_id)`:
 1. queued -> running (skipped if the run was cancelled meanwhile);
 2. load the stored case with the panel's current locks applied to children.csv;
-3. call the kind's function; 4. running -> optimal | feasible | failed, storing summary,
-outputs, input hash and versions. If the run was cancelled while running, the result is
-discarded (the conditional update in step 4 does not match). Audit entries record each end.
+3. call the kind's function (`api.jobs`); 4. running -> optimal | feasible | failed, storing
+summary, outputs, placements, input hash and versions. If the run was cancelled while running,
+the result is discarded (the conditional update in step 4 does not match). Audit entries record
+each end.
 """
 
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from api.jobs import RunOutput
 from api.services.case_files import load_files
-from api.services.kinds import KINDS, normalise_output
+from api.services.kinds import KINDS
 from api.storage import audit, runs
 from api.storage.cases import case_files
 from api.storage.database import Database, open_database
 from api.storage.decisions import locks_for_case
+from api.storage.placements import add_placements
+from api.storage.runs import RunState
+from data.loader import LoadedCase
 from models.problems import CaseInvalid
 
 _databases: dict[str, Database] = {}
-FINISHED_OK = ("optimal", "feasible")
 ALLOCATION_FILE = "allocation.csv"
 
 
@@ -64,10 +68,13 @@ def execute_run(database_url: str, run_id: str) -> str:
     try:
         values = _outcome(kind, options, files, locks)
     except Exception as error:  # noqa: BLE001 - the run must not stay `running` for ever
-        values = {"status": runs.FAILED, "error": f"internal error: {type(error).__name__}"}
+        values = {"status": RunState.FAILED, "error": f"internal error: {type(error).__name__}"}
+    placements = values.pop("placements", [])
     with database.session() as session:
         stored = runs.finish(session, run_id, started, **values)
-        status = values["status"] if stored else runs.CANCELLED
+        if stored:
+            add_placements(session, run_id, placements)
+        status = str(values["status"]) if stored else RunState.CANCELLED.value
         details = {"run_id": run_id, "kind": kind, "status": status, "input_sha256": values.get("input_sha256")}
         if not stored:
             details["note"] = "cancelled while running; result discarded"
@@ -77,22 +84,18 @@ def execute_run(database_url: str, run_id: str) -> str:
 
 def _outcome(kind: str, options: dict[str, Any], files: dict[str, bytes], locks: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {"software": software_versions()}
-    function = KINDS[kind].load()
-    if function is None:
-        return {**values, "status": runs.FAILED, "error": f"run kind '{kind}' is not available"}
     try:
         loaded = load_files(files, locks)
     except CaseInvalid as error:
         # A lock can no longer be honoured (e.g. places changed); the problems say which.
-        return {**values, "status": runs.FAILED, "error": "; ".join(error.lines())}
+        return {**values, "status": RunState.FAILED, "error": "; ".join(error.lines())}
     values["input_sha256"] = loaded.input_sha256
     try:
-        output = normalise_output(function(loaded, options))
+        output = KINDS[kind].execute(loaded, options)
     except CaseInvalid as error:  # problems in option texts (scenario, expansions)
-        return {**values, "status": runs.FAILED, "error": "; ".join(error.lines())}
+        return {**values, "status": RunState.FAILED, "error": "; ".join(error.lines())}
     except Exception as error:  # noqa: BLE001 - a failed run is a result, stored for the user
-        return {**values, "status": runs.FAILED, "error": f"{type(error).__name__}: {error}"}
-    status = str(output.summary.get("status", "optimal"))
+        return {**values, "status": RunState.FAILED, "error": f"{type(error).__name__}: {error}"}
     values.update(
         summary=output.summary,
         allocation_csv=output.files.get(ALLOCATION_FILE),
@@ -100,9 +103,32 @@ def _outcome(kind: str, options: dict[str, Any], files: dict[str, bytes], locks:
         file_names=sorted(output.files),
         software={**values["software"], **output.summary.get("software", {})},
     )
-    if status not in FINISHED_OK:
-        return {**values, "status": runs.FAILED, "error": f"the solver ended with status '{status}'"}
-    return {**values, "status": status}
+    return {**values, "status": output.status, "placements": placement_rows(loaded, output)}
+
+
+def placement_rows(loaded: LoadedCase, output: RunOutput) -> list[dict[str, Any]]:
+    """The run's placements as `placements` rows, with each child's need, district and priority
+    from the case as the run read it (children a what-if run added have none)."""
+    children = {child.child_id: child for child in loaded.case.children}
+    rows = []
+    for position, placement in enumerate(output.placements):
+        child = children.get(placement.child_id)
+        rows.append(
+            {
+                "position": position,
+                "child_id": placement.child_id,
+                "school_id": placement.school_id,
+                "travel_minutes": placement.travel_minutes,
+                "preference_rank": placement.preference_rank,
+                "reason": None if placement.reason is None else placement.reason.value,
+                "explanation": placement.explanation,
+                "need": "" if child is None else child.need.value,
+                "district": None if child is None else child.district,
+                "priority": 0 if child is None else child.priority,
+                "locked": placement.locked,
+            }
+        )
+    return rows
 
 
 def warm_up() -> None:

@@ -1,11 +1,14 @@
 """Runs and their lifecycle: queued -> running -> optimal | feasible | failed, or cancelled.
 
+A run's stored `status` is one of its own states (`RunState`) or, once it has finished with an
+allocation, the solver's status (`models.results.RunStatus`: optimal or feasible).
 Moves are conditional updates (`... WHERE status = <expected>`), so a run cancelled while
 running keeps `cancelled` and its late result is discarded.
 """
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
@@ -13,12 +16,27 @@ from sqlalchemy.orm import Session
 
 from api.storage.clock import now
 from api.storage.tables import RunRecord
+from models.results import RunStatus
 
-QUEUED = "queued"
-RUNNING = "running"
-CANCELLED = "cancelled"
-FAILED = "failed"
-UNFINISHED = (QUEUED, RUNNING)
+
+class RunState(StrEnum):
+    """A run's states other than the status it finished with."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+UNFINISHED = (RunState.QUEUED, RunState.RUNNING)
+
+
+def status_of(run: RunRecord) -> RunState | RunStatus:
+    """The stored status as its enum."""
+    try:
+        return RunState(run.status)
+    except ValueError:
+        return RunStatus(run.status)
 
 
 def add_run(session: Session, case_id: str, kind: str, options: dict[str, Any], created_by: str) -> RunRecord:
@@ -27,7 +45,7 @@ def add_run(session: Session, case_id: str, kind: str, options: dict[str, Any], 
         case_id=case_id,
         kind=kind,
         options=options,
-        status=QUEUED,
+        status=RunState.QUEUED.value,
         created_at=now(),
         created_by=created_by,
     )
@@ -49,31 +67,36 @@ def output_file(session: Session, run_id: str, name: str) -> str | None:
     return None if content is None else str(content)
 
 
-def move(session: Session, run_id: str, expected: tuple[str, ...], **values: Any) -> bool:
+def move(session: Session, run_id: str, expected: tuple[RunState, ...], **values: Any) -> bool:
     """Set `values` on the run only if its status is one of `expected`; True when it moved."""
-    statement = update(RunRecord).where(RunRecord.run_id == run_id, RunRecord.status.in_(expected)).values(**values)
+    values = {name: value.value if isinstance(value, StrEnum) else value for name, value in values.items()}
+    expected_values = [state.value for state in expected]
+    statement = (
+        update(RunRecord).where(RunRecord.run_id == run_id, RunRecord.status.in_(expected_values)).values(**values)
+    )
     result = session.execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
 
 
 def start(session: Session, run_id: str) -> bool:
-    return move(session, run_id, (QUEUED,), status=RUNNING, started_at=now())
+    return move(session, run_id, (RunState.QUEUED,), status=RunState.RUNNING, started_at=now())
 
 
 def finish(session: Session, run_id: str, started: datetime | None, **values: Any) -> bool:
     finished = now()
     seconds = (finished - started).total_seconds() if started else None
-    return move(session, run_id, (RUNNING,), finished_at=finished, seconds=seconds, **values)
+    return move(session, run_id, (RunState.RUNNING,), finished_at=finished, seconds=seconds, **values)
 
 
 def cancel(session: Session, run_id: str) -> bool:
-    return move(session, run_id, UNFINISHED, status=CANCELLED, finished_at=now())
+    return move(session, run_id, UNFINISHED, status=RunState.CANCELLED, finished_at=now())
 
 
 def fail_interrupted(session: Session) -> list[str]:
     """Runs left queued or running by a stopped service are failed; returns their ids."""
-    stale = list(session.scalars(select(RunRecord.run_id).where(RunRecord.status.in_(UNFINISHED))))
+    unfinished = [state.value for state in UNFINISHED]
+    stale = list(session.scalars(select(RunRecord.run_id).where(RunRecord.status.in_(unfinished))))
     for run_id in stale:
-        move(session, run_id, UNFINISHED, status=FAILED, error="the service stopped before the run finished")
+        move(session, run_id, UNFINISHED, status=RunState.FAILED, error="the service stopped before the run finished")
     return stale

@@ -8,7 +8,19 @@ Raw API keys are never stored: only a per-key salt and sha256(salt + secret).
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,8 +86,9 @@ class RunRecord(Base):
     options: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16))
     summary: Mapped[dict[str, Any] | None]
-    # The outputs are large and read only by the allocation and file endpoints: deferred,
-    # so that reading a run's status and summary stays cheap (see api.storage.runs.output_file).
+    # The outputs are large and read only by the file endpoint: deferred, so that reading a
+    # run's status and summary stays cheap (see api.storage.runs.output_file). The allocation
+    # endpoints read the `placements` table instead.
     allocation_csv: Mapped[str | None] = mapped_column(Text, deferred=True)
     files: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
     file_names: Mapped[list[str] | None]
@@ -87,6 +100,30 @@ class RunRecord(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     seconds: Mapped[float | None]
+
+
+class PlacementRecord(Base):
+    """One row of a finished run's allocation (children.csv order: `position` from 0), with the
+    child's need, district and priority as the run read them, so pages are filtered in SQL."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        Index("ix_placements_run_child", "run_id", "child_id", unique=True),
+        Index("ix_placements_run_school", "run_id", "school_id"),
+    )
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    child_id: Mapped[str] = mapped_column(String(100))
+    school_id: Mapped[str | None] = mapped_column(String(100))
+    travel_minutes: Mapped[int | None] = mapped_column(Integer)
+    preference_rank: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(40))
+    explanation: Mapped[str] = mapped_column(Text)
+    need: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer)
+    locked: Mapped[bool] = mapped_column(Boolean)
 
 
 class DecisionRecord(Base):

@@ -5,6 +5,7 @@ every role, and helpers to upload the sample case and wait for runs."""
 import os
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,11 +17,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.access import Role
+from api.access import Permission, Role
 from api.app import create_app
+from api.jobs import RunOptions, RunOutput
+from api.services import kinds
+from api.services.kinds import RunKind
 from api.settings import Settings
 from api.storage.database import Database
 from api.storage.keys import create_key
+from data.loader import LoadedCase
+from models.results import RunStatus
 from tests.conftest import SAMPLE_CASE
 
 HERE = Path(__file__).resolve().parent
@@ -145,3 +151,29 @@ def service(settings: Settings) -> Iterator[Service]:
 def service_on_each_database(settings: Settings, database_url: str) -> Iterator[Service]:
     """The app on SQLite and on PostgreSQL."""
     yield from start_service(settings.model_copy(update={"database_url": database_url}))
+
+
+class Gate:
+    """A kind that blocks until released, to hold a run in `running`."""
+
+    started = threading.Event()
+    release = threading.Event()
+
+    @classmethod
+    def run(cls, loaded: LoadedCase, options: RunOptions) -> RunOutput:
+        cls.started.set()
+        cls.release.wait(30)
+        return RunOutput(
+            {"allocation.csv": "child_id,school_id,travel_minutes,preference_rank,reason\n"},
+            {"status": "optimal"},
+            RunStatus.OPTIMAL,
+        )
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Gate]]:
+    Gate.started.clear()
+    Gate.release.clear()
+    monkeypatch.setitem(kinds.KINDS, "whatif", RunKind("whatif", Permission.WHATIF, RunOptions, Gate.run))
+    yield Gate
+    Gate.release.set()

@@ -49,7 +49,13 @@ def test_each_role_may_do_only_its_part(service: Service) -> None:
         "decide": (
             lambda h: service.client.post(
                 f"/v1/cases/{case_id}/decisions",
-                json={"child_id": "C001", "school_id": "S1", "decision": "accept", "reason": "r"},
+                json={
+                    "child_id": "C001",
+                    "school_id": "S1",
+                    "decision": "accept",
+                    "reason": "r",
+                    "run_id": run["run_id"],
+                },
                 headers=h,
             ),
             {"panel"},
@@ -93,9 +99,15 @@ def test_request_logs_name_the_route_not_the_child(service: Service, caplog: pyt
         service.client.post(
             f"/v1/cases/{case_id}/decisions",
             headers=service.auth("panel"),
-            json={"child_id": "C008", "school_id": "S1", "decision": "refuse", "reason": "secret"},
+            json={
+                "child_id": "C001",
+                "school_id": "S1",
+                "decision": "refuse",
+                "reason": "secret",
+                "run_id": run["run_id"],
+            },
         )
     lines = [record.getMessage() for record in caplog.records if record.name == "allocator.api.requests"]
     assert any(line.startswith("GET /v1/runs/{run_id}/children/{child_id} 200 ") for line in lines), lines
     assert any(line.startswith("POST /v1/cases/{case_id}/decisions 201 ") for line in lines), lines
-    assert not any("C008" in line or "secret" in line or case_id in line for line in lines)
+    assert not any("C008" in line or "C001" in line or "secret" in line or case_id in line for line in lines)

@@ -77,6 +77,7 @@ def test_upload_solve_decide_and_audit_over_a_real_server(server: tuple[str, str
             "school_id": placed["school_id"],
             "decision": "accept",
             "reason": "agreed at panel",
+            "run_id": run_id,
         }
         assert client.post(f"/v1/cases/{case_id}/decisions", json=decision).status_code == 201
         audit = client.get(f"/v1/cases/{case_id}/audit").json()

@@ -1,6 +1,7 @@
 """`allocator demo` and `allocator export-template` from the outside: files written, or one line and exit 2."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -8,7 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.demo import register
+from api.jobs import DemoRunOptions, demo_run
+from cli.demo import DEMO_TITLE, register
+from data.loader import load_case
+from report.bundle import bundled_case
 from tests.report.report_fixtures import LANCASHIRE, children_rows
 
 
@@ -67,3 +71,18 @@ def test_export_template_refuses_other_suffixes_and_unwritable_places(tmp_path: 
     assert unwritable.exit_code == 2
     assert len(unwritable.stderr.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_writes_what_the_demo_run_function_returns(tmp_path: Path) -> None:
+    """The command only writes what `api.jobs.demo_run` (the function it calls) makes."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli(), ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    output = demo_run(load_case(bundled_case()), DemoRunOptions(title=DEMO_TITLE, time_limit=60))
+    assert sorted(output.files) == sorted(p.name for p in out.iterdir())
+    for name, content in output.files.items():
+        written = (out / name).read_text()
+        if name == "summary.json":  # solve_seconds
+            content, written = (re.sub(r'"solve_seconds": [0-9.]+', "", text) for text in (content, written))
+        assert content == written, name
+    assert output.placements and len(output.placements) == 600

@@ -34,28 +34,41 @@ def run_figures(case: Case, allocation: Allocation) -> str:
         f"tier {tier}: {placed} of {summary.children_by_priority.get(tier, placed)}"
         for tier, placed in summary.placed_by_priority.items()
     )
-    opened = ", ".join(f"{names[s].name} ({s})" for s in summary.opened_sites) or "none"
-    rows = [
-        ("status", summary.status.value),
+    opened = (
+        ", ".join(f'{esc(names[s].name)} <span class="nowrap">({esc(s)})</span>' for s in summary.opened_sites)
+        or "none"
+    )
+    solver = f"{summary.solver}" + (f", gap {num(summary.gap * 100, 2)}%" if summary.gap else "")
+    software = ", ".join(f"{name} {version}" for name, version in sorted(summary.software.items()))
+    rows = [  # (label, value as HTML: every text in it escaped)
+        ("status", esc(summary.status.value)),
         ("children placed", str(summary.placed)),
         ("children unplaced", str(summary.unplaced)),
-        ("placed by priority tier (higher is more urgent)", tiers),
+        ("placed by priority tier (higher is more urgent)", esc(tiers)),
         (
             "preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
             str(summary.preference_cost),
         ),
         ("travel minutes, all placed children", thousands(summary.travel_minutes)),
         ("candidate sites opened", opened),
-        ("solver", f"{summary.solver}" + (f", gap {num(summary.gap * 100, 2)}%" if summary.gap else "")),
-        ("input sha256", summary.input_sha256),
-        ("software", ", ".join(f"{name} {version}" for name, version in sorted(summary.software.items()))),
+        ("solver", esc(solver)),
+        ("input sha256", _hash_html(summary.input_sha256)),
+        ("software", esc(software)),
     ]
-    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows)
+    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{v}</td></tr>' for k, v in rows)
     headline = (
         f'<p class="headline"><strong>{summary.placed}</strong> of {summary.placed + summary.unplaced} children '
         f"placed; <strong>{summary.unplaced}</strong> unplaced.</p>"
     )
     return headline + f'<table class="figures"><caption>Figures from summary.json</caption>{body}</table>'
+
+
+def _hash_html(digest: str) -> str:
+    """A hex digest on one line; on a screen too narrow for its 64 characters (`code.hash` in the page's
+    CSS) it wraps between groups of 16 (each an inline block, so copying gives the digest with nothing
+    added), and never elsewhere."""
+    groups = "".join(f"<span>{esc(digest[i : i + 16])}</span>" for i in range(0, len(digest), 16))
+    return f'<code class="hash">{groups}</code>'
 
 
 def need_chart(allocation: Allocation) -> str:

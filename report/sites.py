@@ -30,10 +30,6 @@ SMALLEST_RADIUS = 7.0
 LARGEST_RADIUS = 20.0
 LOW_GAIN_COLOUR = (0xDC, 0xEB, 0xF5)  # pale blue, no extra child placed
 HIGH_GAIN_COLOUR = (0x00, 0x50, 0x7D)  # deep blue, the largest gain on the map
-CHOSEN_ROW_STYLE = "background:#FBEFF5"
-NUMBER_STYLE = "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap"
-HEADING_STYLE = "text-align:right"
-SITE_STYLE = "min-width:16em"
 
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("placed", "children placed"),
@@ -180,22 +176,24 @@ def _legend(top: float, largest_gain: int) -> str:
 
 
 def _table(rows: Sequence[Row], chosen: set[str]) -> str:
+    """The sites table. Its styles are the page's (`report.page.CSS`, `table.sites`), so that the print
+    style can make it fit a portrait page; ids never break across lines, numbers never wrap."""
     head = '<th scope="col">rank</th><th scope="col">site</th>' + "".join(
-        f'<th scope="col" style="{HEADING_STYLE}">{esc(label)}</th>' for _, label in TABLE_COLUMNS
+        f'<th scope="col" class="num">{esc(label)}</th>' for _, label in TABLE_COLUMNS
     )
     body = []
     for row in rows:
         is_chosen = str(row["site_id"]) in chosen
-        style = f' style="{CHOSEN_ROW_STYLE}"' if is_chosen else ""
+        row_class = ' class="chosen"' if is_chosen else ""
         mark = " · <strong>joint choice</strong>" if is_chosen else ""
-        cells = "".join(f'<td style="{NUMBER_STYLE}">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
+        cells = "".join(f'<td class="num">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
         body.append(
-            f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{style}>'
-            f'<td>{esc(row["rank"])}</td><td style="{SITE_STYLE}">{esc(row["name"])}<br>'
-            f"<small>{esc(row['site_id'])}{mark}</small></td>{cells}</tr>"
+            f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{row_class}>'
+            f'<td>{esc(row["rank"])}</td><td class="site">{esc(row["name"])}<br>'
+            f'<small><span class="nowrap">{esc(row["site_id"])}</span>{mark}</small></td>{cells}</tr>'
         )
     return (
-        '<div style="overflow-x:auto"><table class="sites" id="sites-table">'
+        '<div class="table-scroll"><table class="sites" id="sites-table">'
         "<caption>Each candidate site opened alone, best first (the figures of sites.csv; gains and savings "
         "against opening no site, negative when worse)</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"

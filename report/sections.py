@@ -112,8 +112,13 @@ def district_chart(allocation: Allocation) -> str:
     )
 
 
+# The phases of CONTRACT.md (`models.case.Child.phase`): primary when age <= 10, else secondary.
+PHASE_AGES = {"primary": "ages 10 and under", "secondary": "ages 11 and over"}
+
+
 def travel_charts(case: Case, allocation: Allocation) -> str:
-    """One histogram per phase: primary (age <= 10) and secondary, against the policy's limits."""
+    """One histogram per phase: primary (age <= 10) and secondary (age >= 11), each against its own
+    limit from the policy (policy.toml max_travel_minutes)."""
     limits = case.policy.max_travel_minutes
     by_phase: dict[str, list[int]] = {"primary": [], "secondary": []}
     for child, placement in zip(case.children, allocation.placements, strict=True):
@@ -133,9 +138,9 @@ def travel_charts(case: Case, allocation: Allocation) -> str:
                 limit,
                 colour,
             )
-            + f"<figcaption>{phase.capitalize()} phase (ages up to 10 are primary): grey bars are beyond "
-            f"the {limit}-minute limit, allowed only where the family ranked the school or the panel "
-            f"locked the placement.</figcaption></figure>"
+            + f"<figcaption>{phase.capitalize()} phase ({PHASE_AGES[phase]}; the policy's limit is {limit} "
+            f"minutes): grey bars are beyond the {limit}-minute limit, allowed only where the family ranked "
+            f"the school or the panel locked the placement.</figcaption></figure>"
         )
     return "".join(parts)
 

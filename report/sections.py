@@ -9,7 +9,8 @@ from collections import Counter
 from models.case import Case, SchoolKind
 from models.need import NEED_LABELS, Need
 from models.results import Allocation
-from report.charts import BarRow, Series, histogram, stacked_bars
+from report.charts import BarRow, Series, histogram, label_chars, label_width, stacked_bars
+from report.labels import school_labels
 from report.svg import BLUE, GREEN, LIGHT_GREY, SKY, VERMILLION, esc, num, thousands
 
 PLACED = Series("placed", BLUE)
@@ -145,8 +146,12 @@ def travel_charts(case: Case, allocation: Allocation) -> str:
     return "".join(parts)
 
 
+PLACES_LABEL_WIDTH = 340.0
+
+
 def places_chart(case: Case, allocation: Allocation) -> str:
-    """Places used and free by school; a candidate site not opened shows its proposed places apart."""
+    """Places used and free by school; a candidate site not opened shows its proposed places apart.
+    Names cut to fit get the school's district or id (`report.labels`): no two bars share a label."""
     opened = set(allocation.summary.opened_sites)
     used = Counter(p.school_id for p in allocation.placements if p.school_id is not None)
     places: Counter[str] = Counter()
@@ -156,18 +161,20 @@ def places_chart(case: Case, allocation: Allocation) -> str:
         (s for s in case.schools if places[s.school_id] > 0),
         key=lambda s: (KIND_ORDER.index(s.kind), s.name),
     )
+    labels = school_labels(schools, label_chars(PLACES_LABEL_WIDTH))
     rows = []
     for school in schools:
         total, taken = places[school.school_id], used[school.school_id]
+        label, title = labels[school.school_id], f"{school.name} ({school.school_id})"
         if school.kind == SchoolKind.CANDIDATE and school.school_id not in opened:
-            rows.append(BarRow(school.name, (0, 0, total), note="candidate site, not opened"))
+            rows.append(BarRow(label, (0, 0, total), note="candidate site, not opened", title=title))
         else:
             note = {
                 SchoolKind.INDEPENDENT: "independent",
                 SchoolKind.CANDIDATE: "opened candidate site",
                 SchoolKind.RESOURCE_BASE: "resource base",
             }.get(school.kind, "")
-            rows.append(BarRow(school.name, (taken, total - taken, 0), note=note))
+            rows.append(BarRow(label, (taken, total - taken, 0), note=note, title=title))
     return stacked_bars(
         "chart-places",
         "places",
@@ -176,7 +183,7 @@ def places_chart(case: Case, allocation: Allocation) -> str:
         "free; candidate sites not opened show the places they would have offered.",
         rows,
         [Series("used", BLUE), Series("free", LIGHT_GREY), Series("not opened", "#EBC7DC")],
-        label_width=300,
+        label_width=label_width(list(labels.values()), PLACES_LABEL_WIDTH),
     )
 
 

@@ -18,6 +18,7 @@ from data.loader import LoadedCase
 from models.case import Case, SchoolKind
 from models.results import Allocation
 from report.bundle import REPORT_FILE
+from report.labels import cut
 from report.map import MARGIN, WIDTH, Projection, scale_bar
 from report.page import build_report
 from report.sections import figure
@@ -141,8 +142,7 @@ def _site_marker(row: Row, x: float, y: float, largest_gain: int, is_chosen: boo
 
 
 def _chosen_label(row: Row, x: float, y: float, largest_gain: int) -> str:
-    name = str(row["name"])
-    name = name if len(name) <= 44 else name[:43] + "…"
+    name = cut(str(row["name"]), 44)  # the line above names the site_id
     offset = _radius(_gain(row), largest_gain) + 6
     anchor, dx = ("end", -offset) if x > WIDTH * 0.55 else ("start", offset)
     halo = ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'

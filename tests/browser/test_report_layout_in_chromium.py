@@ -56,7 +56,14 @@ INSPECT = r"""(() => {
       broken,
     };
   };
-  return {sites: table('#sites-table'), figures: table('table.figures'), media: matchMedia('print').matches};
+  const chart = document.querySelector('#chart-places');
+  const chartBox = chart.getBoundingClientRect();
+  const labels = [...chart.querySelectorAll('text[text-anchor="end"]')].map(label => {
+    const box = label.getBoundingClientRect();
+    return {text: label.textContent, left: box.left - chartBox.left, right: box.right - chartBox.left};
+  });
+  return {sites: table('#sites-table'), figures: table('table.figures'), media: matchMedia('print').matches,
+          placesLabels: labels, placesWidth: chartBox.width};
 })()"""
 
 
@@ -102,3 +109,14 @@ def test_figures_table_breaks_no_word(visits: dict[str, PageVisit], view: str) -
     assert figures["styles"] == ["normal normal"]  # word-break, overflow-wrap: never mid-word
     assert figures["broken"] == []
     _fits(figures, VIEWS[view])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_places_chart_labels_are_distinct_and_drawn_whole(visits: dict[str, PageVisit], view: str) -> None:
+    seen = visits[view].evaluated
+    labels = seen["placesLabels"]
+    assert len(labels) == 48  # every Lancashire school, resource base, provider and candidate site has places
+    assert len({label["text"] for label in labels}) == len(labels)
+    assert any("…" in label["text"] for label in labels)  # some names are cut: the case the labels are for
+    assert all(label["left"] >= 0 and label["right"] <= seen["placesWidth"] for label in labels), labels

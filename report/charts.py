@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from report.labels import cut
-from report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text
+from report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text, thousands
 
 WIDTH = 760.0
 LABEL_CHAR_PX = 7.0  # the width allowed per character of a 12 px label
@@ -149,7 +149,7 @@ def _format(value: float, value_format: str, short: bool = False) -> str:
     if value_format == "gbp":
         if short and value >= 1_000_000:
             return f"£{num(value / 1_000_000, 1)}m"
-        return f"£{round(value):,}"
+        return f"£{thousands(value)}"
     return num(value)
 
 

@@ -22,7 +22,7 @@ from report.labels import cut
 from report.map import MARGIN, WIDTH, Projection, scale_bar
 from report.page import build_report
 from report.sections import figure
-from report.svg import GREY, INK, esc, num, svg_open, text, thousands
+from report.svg import GREY, INK, esc, num, svg_open, text
 
 SECTION_TITLE = "Candidate sites"
 SITES_REPORT_TITLE = "Candidate sites: the joint choice, and each site opened alone"
@@ -201,9 +201,9 @@ def _table(rows: Sequence[Row], chosen: set[str]) -> str:
 
 
 def _cell(key: str, value: Any) -> str:
-    if key in MONEY_COLUMNS:
-        amount = float(value)
-        return ("−£" if amount < 0 else "£") + thousands(abs(amount))
+    if key in MONEY_COLUMNS:  # whole pounds, as in sites.csv
+        amount = int(value)
+        return ("−£" if amount < 0 else "£") + f"{abs(amount):,}"
     number = int(value)
     return f"−{abs(number):,}" if number < 0 else f"{number:,}"
 
@@ -247,8 +247,8 @@ def _side_effects_sentence(best: Row) -> str:
         else "total travel is unchanged"
     )
     avoided = int(best["independent_placements_avoided"])
-    money = float(best["cost_saved_gbp_year"])
-    cost = f"saves £{thousands(money)} a year" if money > 0 else f"costs £{thousands(-money)} more a year"
+    money = int(best["cost_saved_gbp_year"])  # whole pounds
+    cost = f"saves £{money:,} a year" if money > 0 else f"costs £{-money:,} more a year"
     if money == 0:
         cost = "costs the same a year"
     placements = "placement" if abs(avoided) == 1 else "placements"

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from allocator.estates.sites import whole_pounds
 from allocator.solve import allocate
 from report import build_report
 from report.areas import home_areas
+from report.svg import thousands
 from tests.core.helpers import child, make_case, places, school
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE, children_rows, solved
 
@@ -182,3 +184,9 @@ def test_secondary_travel_caption_gives_its_own_ages_and_limit() -> None:
     assert "38-minute limit" in primary and "62" not in primary and "11" not in primary
     for default in ("45", "75"):
         assert default not in primary + secondary
+
+
+def test_report_money_rounds_halves_up_like_sites_csv() -> None:
+    for amount, shown in ((2.5, "3"), (3.5, "4"), (33_500.5, "33,501"), (1_234_567.4, "1,234,567"), (-2.5, "-3")):
+        assert thousands(amount) == shown
+        assert f"{whole_pounds(amount):,}" == shown

@@ -5,17 +5,20 @@ import io
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from allocator.estates.files import sites_files
+import data
+from allocator.estates.files import MARGINAL_COLUMNS, sites_files
 from allocator.estates.marginal import marginal_places
 from allocator.estates.sites import evaluate_sites, site_row, sites_document, sites_section
 from allocator.flow import solve_flow
 from allocator.instance import NEEDS, build_instance
 from allocator.objective import evaluate
+from data.loader import load_case
 from models.case import SchoolKind
 from models.need import Need
 from report.sites import sites_section_html
@@ -192,3 +195,33 @@ def test_sites_money_in_whole_pounds() -> None:
         assert row_html is not None
         cells = re.findall(r'<td class="num">([^<]*)</td>', row_html.group(0))
         assert cells[-2:] == [f"£{cost:,}", f"−£{-saved:,}"]
+
+
+PRIOR_MARGINAL_COLUMNS = ["school_id", "need", "places", "placed_gain", "preference_cost_saved", "travel_saved_minutes"]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_marginal_csv_has_school_names() -> None:
+    case_dir = Path(data.__file__).parent / "lancashire" / "case"
+    report = evaluate_sites(load_case(case_dir))
+    text = sites_files(report)["marginal.csv"]
+    header, *rows = csv.reader(io.StringIO(text))
+    assert header[:2] == ["school_id", "name"]
+    assert [c for c in header if c in PRIOR_MARGINAL_COLUMNS] == PRIOR_MARGINAL_COLUMNS  # none removed or reordered
+    with (case_dir / "schools.csv").open(encoding="utf-8", newline="") as handle:
+        names = {row["school_id"]: row["name"] for row in csv.DictReader(handle)}
+    assert len(rows) > 10
+    assert all(row[1] == names[row[0]] for row in rows)
+    assert len({row[0] for row in rows}) > 1
+    document = json.loads(sites_files(report)["sites.json"])
+    assert [(m["school_id"], m["name"]) for m in document["marginal_places"]] == [(r[0], r[1]) for r in rows]
+
+
+def test_marginal_columns_are_documented_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("- `marginal.csv`") :]
+    section = section[: section.index("\n### ")]
+    table = [line.strip() for line in section.splitlines() if line.strip().startswith("| `")]
+    documented = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+    assert [row[0].strip("`") for row in documented] == list(MARGINAL_COLUMNS)
+    assert all(len(row) == 3 and row[1] and row[2] for row in documented)  # each with a unit and a meaning

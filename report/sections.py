@@ -48,7 +48,7 @@ def run_figures(case: Case, allocation: Allocation) -> str:
         ("placed by priority tier (higher is more urgent)", esc(tiers)),
         (
             "preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
-            str(summary.preference_cost),
+            thousands(summary.preference_cost),
         ),
         ("travel minutes, all placed children", thousands(summary.travel_minutes)),
         ("candidate sites opened", opened),

@@ -201,11 +201,11 @@ def _table(rows: Sequence[Row], chosen: set[str]) -> str:
 
 
 def _cell(key: str, value: Any) -> str:
+    """A figure as a spreadsheet reads it when the table is pasted: ASCII minus, comma thousands."""
     if key in MONEY_COLUMNS:  # whole pounds, as in sites.csv
         amount = int(value)
-        return ("−£" if amount < 0 else "£") + f"{abs(amount):,}"
-    number = int(value)
-    return f"−{abs(number):,}" if number < 0 else f"{number:,}"
+        return ("-£" if amount < 0 else "£") + f"{abs(amount):,}"
+    return f"{int(value):,}"
 
 
 def _summary(case: Case, section: Mapping[str, Any], chosen: set[str], joint: Allocation | None) -> str:

@@ -194,7 +194,7 @@ def test_sites_money_in_whole_pounds() -> None:
         row_html = re.search(rf'<tr data-site-id="{site}".*?</tr>', html)
         assert row_html is not None
         cells = re.findall(r'<td class="num">([^<]*)</td>', row_html.group(0))
-        assert cells[-2:] == [f"£{cost:,}", f"−£{-saved:,}"]
+        assert cells[-2:] == [f"£{cost:,}", f"-£{-saved:,}"]
 
 
 PRIOR_MARGINAL_COLUMNS = ["school_id", "need", "places", "placed_gain", "preference_cost_saved", "travel_saved_minutes"]

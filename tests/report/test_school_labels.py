@@ -112,3 +112,16 @@ def test_labels_are_distinct_for_any_names_districts_and_widths(rows: list[tuple
             qualifier = label.rsplit(" (", 1)[1].removesuffix(")")
             assert qualifier in (one.school_id, one.district)
             assert qualifier == one.school_id or len(qualifier) <= DISTRICT_MOST
+
+
+def test_school_names_with_markup_are_escaped_where_cut_and_whole() -> None:
+    risky = '<img src=x onerror="alert(1)"> & Sons\' "Academy" of Specialist Learning, Upper School'
+    random_case = _case([_named("S1", risky, "Burnley"), _named("S2", risky, "Pendle")])
+    loaded = random_case.loaded()
+    html = build_report(loaded.case, allocate(loaded))
+    assert "<img" not in html and 'onerror="' not in html
+    assert html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Sons&#x27;") >= 4  # labels, tooltips
+    labels = _places_labels(random_case)
+    assert sorted(labels) == sorted(
+        f"{risky[: label_chars(PLACES_LABEL_WIDTH) - len(f' ({d})') - 1]}… ({d})" for d in ("Burnley", "Pendle")
+    )

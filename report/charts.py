@@ -7,9 +7,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text
+from report.labels import cut
+from report.svg import GREY, INK, LIGHT_GREY, legend, line, nice_step, num, rect, svg_open, text, thousands
 
 WIDTH = 760.0
+LABEL_CHAR_PX = 7.0  # the width allowed per character of a 12 px label
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class BarRow:
     label: str
     values: tuple[float, ...]  # one per series
     note: str = ""  # written after the bar, e.g. "not opened"
+    title: str = ""  # the full name for the bar's tooltips, when the label is shortened (default: the label)
 
 
 def stacked_bars(
@@ -50,7 +53,7 @@ def stacked_bars(
         x = plot_left
         for value, one in zip(row.values, series, strict=True):
             width = value * scale
-            tooltip = f"{row.label}: {one.name} {_format(value, value_format)}"
+            tooltip = f"{row.title or row.label}: {one.name} {_format(value, value_format)}"
             parts.append(rect(x, y, width, bar_height, one.colour, tooltip))
             if value > 0 and width >= 7.5 * len(_format(value, value_format)) + 4:
                 parts.append(
@@ -146,7 +149,7 @@ def _format(value: float, value_format: str, short: bool = False) -> str:
     if value_format == "gbp":
         if short and value >= 1_000_000:
             return f"£{num(value / 1_000_000, 1)}m"
-        return f"£{round(value):,}"
+        return f"£{thousands(value)}"
     return num(value)
 
 
@@ -156,6 +159,15 @@ def _suffix(row: BarRow, value_format: str) -> str:
     return f"{total}  {row.note}" if row.note else total
 
 
+def label_chars(width: float) -> int:
+    """How many characters of a row label fit in `width` pixels."""
+    return int(width / LABEL_CHAR_PX)
+
+
+def label_width(labels: Sequence[str], least: float) -> float:
+    """The label column wide enough for every one of `labels`, and at least `least` pixels."""
+    return max([least, *(LABEL_CHAR_PX * len(label) for label in labels)])
+
+
 def _clip(label: str, width: float) -> str:
-    most = int(width / 7.0)
-    return label if len(label) <= most else label[: most - 1] + "…"
+    return cut(label, label_chars(width))

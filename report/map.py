@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from models.case import Case, School, SchoolKind
 from models.results import Allocation
 from report.areas import Area, Flow
+from report.labels import cut
 from report.svg import (
     BLUE,
     GREEN,
@@ -127,13 +128,14 @@ def placement_map(case: Case, allocation: Allocation, areas: Sequence[Area], flo
 
 
 def _opened_label(school: School, x: float, y: float) -> str:
-    """Two lines beside an opened site: what it is, and its name (shortened to fit the map)."""
-    name = school.name if len(school.name) <= 44 else school.name[:43] + "…"
+    """Two lines beside an opened site: what it is with its school_id, and its name (cut to fit the
+    map; the id keeps two opened sites whose names begin alike apart)."""
     left_side = x > WIDTH * 0.55
     anchor, dx = ("end", -12.0) if left_side else ("start", 12.0)
     halo = ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'
-    return text(x + dx, y - 4, "new site opened", anchor=anchor, size=12, weight="bold", extra=halo) + text(
-        x + dx, y + 11, name, anchor=anchor, size=11, extra=halo
+    heading = f"new site opened: {school.school_id}"
+    return text(x + dx, y - 4, heading, anchor=anchor, size=12, weight="bold", extra=halo) + text(
+        x + dx, y + 11, cut(school.name, 44), anchor=anchor, size=11, extra=halo
     )
 
 

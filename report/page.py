@@ -41,13 +41,29 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 4px 10px 4px 0; text-align: left; vertical-align: top; }
 table.figures th { font-weight: normal; color: #444; max-width: 460px; }
-table.figures td { font-variant-numeric: tabular-nums; word-break: break-all; }
+table.figures td { font-variant-numeric: tabular-nums; }
+code.hash { font-size: 0.9em; white-space: nowrap; }
+code.hash span { display: inline-block; }
+@media screen and (max-width: 640px) { code.hash { white-space: normal; } }
+.nowrap { white-space: nowrap; }
+.table-scroll { overflow-x: auto; }
 table.unplaced { width: 100%; }
+table.sites { width: 100%; font-size: 0.85rem; }
+table.sites th, table.sites td { padding: 4px 8px 4px 0; }
+table.sites .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.sites td.num { white-space: nowrap; }
+table.sites td.site { min-width: 9em; }
+table.sites tr.chosen { background: #FBEFF5; }
 .headline { font-size: 1.2rem; }
 footer { margin-top: 40px; color: #666; font-size: 0.85rem; }
+@page { margin: 12mm; }
 @media print {
   nav { display: none; }
   body { max-width: none; padding: 0; font-size: 10pt; }
+  table { font-size: 9pt; }
+  table.sites { font-size: 8pt; }
+  table.sites th, table.sites td { padding: 3px 4px 3px 0; }
+  .table-scroll { overflow: visible; }
   section { break-inside: avoid-page; }
   figure, tr { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }

@@ -9,7 +9,8 @@ from collections import Counter
 from models.case import Case, SchoolKind
 from models.need import NEED_LABELS, Need
 from models.results import Allocation
-from report.charts import BarRow, Series, histogram, stacked_bars
+from report.charts import BarRow, Series, histogram, label_chars, label_width, stacked_bars
+from report.labels import school_labels
 from report.svg import BLUE, GREEN, LIGHT_GREY, SKY, VERMILLION, esc, num, thousands
 
 PLACED = Series("placed", BLUE)
@@ -34,28 +35,41 @@ def run_figures(case: Case, allocation: Allocation) -> str:
         f"tier {tier}: {placed} of {summary.children_by_priority.get(tier, placed)}"
         for tier, placed in summary.placed_by_priority.items()
     )
-    opened = ", ".join(f"{names[s].name} ({s})" for s in summary.opened_sites) or "none"
-    rows = [
-        ("status", summary.status.value),
+    opened = (
+        ", ".join(f'{esc(names[s].name)} <span class="nowrap">({esc(s)})</span>' for s in summary.opened_sites)
+        or "none"
+    )
+    solver = f"{summary.solver}" + (f", gap {num(summary.gap * 100, 2)}%" if summary.gap else "")
+    software = ", ".join(f"{name} {version}" for name, version in sorted(summary.software.items()))
+    rows = [  # (label, value as HTML: every text in it escaped)
+        ("status", esc(summary.status.value)),
         ("children placed", str(summary.placed)),
         ("children unplaced", str(summary.unplaced)),
-        ("placed by priority tier (higher is more urgent)", tiers),
+        ("placed by priority tier (higher is more urgent)", esc(tiers)),
         (
             "preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
-            str(summary.preference_cost),
+            thousands(summary.preference_cost),
         ),
         ("travel minutes, all placed children", thousands(summary.travel_minutes)),
         ("candidate sites opened", opened),
-        ("solver", f"{summary.solver}" + (f", gap {num(summary.gap * 100, 2)}%" if summary.gap else "")),
-        ("input sha256", summary.input_sha256),
-        ("software", ", ".join(f"{name} {version}" for name, version in sorted(summary.software.items()))),
+        ("solver", esc(solver)),
+        ("input sha256", _hash_html(summary.input_sha256)),
+        ("software", esc(software)),
     ]
-    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows)
+    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{v}</td></tr>' for k, v in rows)
     headline = (
         f'<p class="headline"><strong>{summary.placed}</strong> of {summary.placed + summary.unplaced} children '
         f"placed; <strong>{summary.unplaced}</strong> unplaced.</p>"
     )
     return headline + f'<table class="figures"><caption>Figures from summary.json</caption>{body}</table>'
+
+
+def _hash_html(digest: str) -> str:
+    """A hex digest on one line; on a screen too narrow for its 64 characters (`code.hash` in the page's
+    CSS) it wraps between groups of 16 (each an inline block, so copying gives the digest with nothing
+    added), and never elsewhere."""
+    groups = "".join(f"<span>{esc(digest[i : i + 16])}</span>" for i in range(0, len(digest), 16))
+    return f'<code class="hash">{groups}</code>'
 
 
 def need_chart(allocation: Allocation) -> str:
@@ -99,8 +113,13 @@ def district_chart(allocation: Allocation) -> str:
     )
 
 
+# The phases of CONTRACT.md (`models.case.Child.phase`): primary when age <= 10, else secondary.
+PHASE_AGES = {"primary": "ages 10 and under", "secondary": "ages 11 and over"}
+
+
 def travel_charts(case: Case, allocation: Allocation) -> str:
-    """One histogram per phase: primary (age <= 10) and secondary, against the policy's limits."""
+    """One histogram per phase: primary (age <= 10) and secondary (age >= 11), each against its own
+    limit from the policy (policy.toml max_travel_minutes)."""
     limits = case.policy.max_travel_minutes
     by_phase: dict[str, list[int]] = {"primary": [], "secondary": []}
     for child, placement in zip(case.children, allocation.placements, strict=True):
@@ -120,15 +139,19 @@ def travel_charts(case: Case, allocation: Allocation) -> str:
                 limit,
                 colour,
             )
-            + f"<figcaption>{phase.capitalize()} phase (ages up to 10 are primary): grey bars are beyond "
-            f"the {limit}-minute limit, allowed only where the family ranked the school or the panel "
-            f"locked the placement.</figcaption></figure>"
+            + f"<figcaption>{phase.capitalize()} phase ({PHASE_AGES[phase]}; the policy's limit is {limit} "
+            f"minutes): grey bars are beyond the {limit}-minute limit, allowed only where the family ranked "
+            f"the school or the panel locked the placement.</figcaption></figure>"
         )
     return "".join(parts)
 
 
+PLACES_LABEL_WIDTH = 340.0
+
+
 def places_chart(case: Case, allocation: Allocation) -> str:
-    """Places used and free by school; a candidate site not opened shows its proposed places apart."""
+    """Places used and free by school; a candidate site not opened shows its proposed places apart.
+    Names cut to fit get the school's district or id (`report.labels`): no two bars share a label."""
     opened = set(allocation.summary.opened_sites)
     used = Counter(p.school_id for p in allocation.placements if p.school_id is not None)
     places: Counter[str] = Counter()
@@ -138,18 +161,20 @@ def places_chart(case: Case, allocation: Allocation) -> str:
         (s for s in case.schools if places[s.school_id] > 0),
         key=lambda s: (KIND_ORDER.index(s.kind), s.name),
     )
+    labels = school_labels(schools, label_chars(PLACES_LABEL_WIDTH))
     rows = []
     for school in schools:
         total, taken = places[school.school_id], used[school.school_id]
+        label, title = labels[school.school_id], f"{school.name} ({school.school_id})"
         if school.kind == SchoolKind.CANDIDATE and school.school_id not in opened:
-            rows.append(BarRow(school.name, (0, 0, total), note="candidate site, not opened"))
+            rows.append(BarRow(label, (0, 0, total), note="candidate site, not opened", title=title))
         else:
             note = {
                 SchoolKind.INDEPENDENT: "independent",
                 SchoolKind.CANDIDATE: "opened candidate site",
                 SchoolKind.RESOURCE_BASE: "resource base",
             }.get(school.kind, "")
-            rows.append(BarRow(school.name, (taken, total - taken, 0), note=note))
+            rows.append(BarRow(label, (taken, total - taken, 0), note=note, title=title))
     return stacked_bars(
         "chart-places",
         "places",
@@ -158,7 +183,7 @@ def places_chart(case: Case, allocation: Allocation) -> str:
         "free; candidate sites not opened show the places they would have offered.",
         rows,
         [Series("used", BLUE), Series("free", LIGHT_GREY), Series("not opened", "#EBC7DC")],
-        label_width=300,
+        label_width=label_width(list(labels.values()), PLACES_LABEL_WIDTH),
     )
 
 

@@ -18,10 +18,11 @@ from data.loader import LoadedCase
 from models.case import Case, SchoolKind
 from models.results import Allocation
 from report.bundle import REPORT_FILE
+from report.labels import cut
 from report.map import MARGIN, WIDTH, Projection, scale_bar
 from report.page import build_report
 from report.sections import figure
-from report.svg import GREY, INK, esc, num, svg_open, text, thousands
+from report.svg import GREY, INK, esc, num, svg_open, text
 
 SECTION_TITLE = "Candidate sites"
 SITES_REPORT_TITLE = "Candidate sites: the joint choice, and each site opened alone"
@@ -30,10 +31,6 @@ SMALLEST_RADIUS = 7.0
 LARGEST_RADIUS = 20.0
 LOW_GAIN_COLOUR = (0xDC, 0xEB, 0xF5)  # pale blue, no extra child placed
 HIGH_GAIN_COLOUR = (0x00, 0x50, 0x7D)  # deep blue, the largest gain on the map
-CHOSEN_ROW_STYLE = "background:#FBEFF5"
-NUMBER_STYLE = "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap"
-HEADING_STYLE = "text-align:right"
-SITE_STYLE = "min-width:16em"
 
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("placed", "children placed"),
@@ -145,8 +142,7 @@ def _site_marker(row: Row, x: float, y: float, largest_gain: int, is_chosen: boo
 
 
 def _chosen_label(row: Row, x: float, y: float, largest_gain: int) -> str:
-    name = str(row["name"])
-    name = name if len(name) <= 44 else name[:43] + "…"
+    name = cut(str(row["name"]), 44)  # the line above names the site_id
     offset = _radius(_gain(row), largest_gain) + 6
     anchor, dx = ("end", -offset) if x > WIDTH * 0.55 else ("start", offset)
     halo = ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'
@@ -180,22 +176,24 @@ def _legend(top: float, largest_gain: int) -> str:
 
 
 def _table(rows: Sequence[Row], chosen: set[str]) -> str:
+    """The sites table. Its styles are the page's (`report.page.CSS`, `table.sites`), so that the print
+    style can make it fit a portrait page; ids never break across lines, numbers never wrap."""
     head = '<th scope="col">rank</th><th scope="col">site</th>' + "".join(
-        f'<th scope="col" style="{HEADING_STYLE}">{esc(label)}</th>' for _, label in TABLE_COLUMNS
+        f'<th scope="col" class="num">{esc(label)}</th>' for _, label in TABLE_COLUMNS
     )
     body = []
     for row in rows:
         is_chosen = str(row["site_id"]) in chosen
-        style = f' style="{CHOSEN_ROW_STYLE}"' if is_chosen else ""
+        row_class = ' class="chosen"' if is_chosen else ""
         mark = " · <strong>joint choice</strong>" if is_chosen else ""
-        cells = "".join(f'<td style="{NUMBER_STYLE}">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
+        cells = "".join(f'<td class="num">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
         body.append(
-            f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{style}>'
-            f'<td>{esc(row["rank"])}</td><td style="{SITE_STYLE}">{esc(row["name"])}<br>'
-            f"<small>{esc(row['site_id'])}{mark}</small></td>{cells}</tr>"
+            f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{row_class}>'
+            f'<td>{esc(row["rank"])}</td><td class="site">{esc(row["name"])}<br>'
+            f'<small><span class="nowrap">{esc(row["site_id"])}</span>{mark}</small></td>{cells}</tr>'
         )
     return (
-        '<div style="overflow-x:auto"><table class="sites" id="sites-table">'
+        '<div class="table-scroll"><table class="sites" id="sites-table">'
         "<caption>Each candidate site opened alone, best first (the figures of sites.csv; gains and savings "
         "against opening no site, negative when worse)</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
@@ -203,11 +201,11 @@ def _table(rows: Sequence[Row], chosen: set[str]) -> str:
 
 
 def _cell(key: str, value: Any) -> str:
-    if key in MONEY_COLUMNS:
-        amount = float(value)
-        return ("−£" if amount < 0 else "£") + thousands(abs(amount))
-    number = int(value)
-    return f"−{abs(number):,}" if number < 0 else f"{number:,}"
+    """A figure as a spreadsheet reads it when the table is pasted: ASCII minus, comma thousands."""
+    if key in MONEY_COLUMNS:  # whole pounds, as in sites.csv
+        amount = int(value)
+        return ("-£" if amount < 0 else "£") + f"{abs(amount):,}"
+    return f"{int(value):,}"
 
 
 def _summary(case: Case, section: Mapping[str, Any], chosen: set[str], joint: Allocation | None) -> str:
@@ -249,8 +247,8 @@ def _side_effects_sentence(best: Row) -> str:
         else "total travel is unchanged"
     )
     avoided = int(best["independent_placements_avoided"])
-    money = float(best["cost_saved_gbp_year"])
-    cost = f"saves £{thousands(money)} a year" if money > 0 else f"costs £{thousands(-money)} more a year"
+    money = int(best["cost_saved_gbp_year"])  # whole pounds
+    cost = f"saves £{money:,} a year" if money > 0 else f"costs £{-money:,} more a year"
     if money == 0:
         cost = "costs the same a year"
     placements = "placement" if abs(avoided) == 1 else "placements"

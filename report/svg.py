@@ -4,6 +4,7 @@ Every number written to the page goes through `num`, so the same input always gi
 same bytes (no float noise such as 0.30000000000000004).
 """
 
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -33,8 +34,10 @@ def num(value: float, places: int = 1) -> str:
 
 
 def thousands(value: float) -> str:
-    """Whole number with thousands separators: 1234567.4 -> '1,234,567'."""
-    return f"{round(value):,}"
+    """Whole number with thousands separators, halves away from zero as money is rounded in
+    sites.csv: 1234567.4 -> '1,234,567', 2.5 -> '3' (Python's round() would give '2')."""
+    whole = Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{int(whole):,}"
 
 
 def svg_open(chart_id: str, chart: str, width: float, height: float, title: str, description: str) -> str:

@@ -12,7 +12,16 @@ from allocator.estates.sites import SITE_COLUMNS, SitesReport, site_row, sites_d
 from allocator.estates.whatif import WhatIf
 from data.outputs import allocation_files, json_text
 
-MARGINAL_COLUMNS = ("school_id", "need", "places", "placed_gain", "preference_cost_saved", "travel_saved_minutes")
+# Columns may be added, never removed or reordered: `name` (after school_id) was added later.
+MARGINAL_COLUMNS = (
+    "school_id",
+    "name",
+    "need",
+    "places",
+    "placed_gain",
+    "preference_cost_saved",
+    "travel_saved_minutes",
+)
 PLAN_COLUMNS = ("school_id", "need", "extra_places")
 MOVE_COLUMNS = ("child_id", "from_school_id", "to_school_id", "why")
 CHANGE_COLUMNS = ("figure", "baseline", "scenario", "change")

@@ -24,6 +24,7 @@ from data.arrays import BoolArray, IntArray
 @dataclass(frozen=True)
 class MarginalPlace:
     school_id: str
+    name: str  # the school's name, from schools.csv
     need: str
     places: int
     placed_gain: int
@@ -35,6 +36,7 @@ class MarginalPlace:
     def row(self) -> dict[str, object]:
         return {
             "school_id": self.school_id,
+            "name": self.name,
             "need": self.need,
             "places": self.places,
             "placed_gain": self.placed_gain,
@@ -55,7 +57,7 @@ def marginal_places(
     buckets = np.unique(instance.pair_bucket[usable])
     load = np.bincount(instance.pair_bucket[chosen_pair[chosen_pair >= 0]], minlength=instance.bucket_school.size)
     tiers = instance.tiers()
-    school_ids = [school.school_id for school in instance.case.schools]
+    schools = instance.case.schools
     results: list[MarginalPlace] = []
     full = buckets[load[buckets] >= instance.bucket_free[buckets]]
     moved = allocations_with_one_more_place(instance, open_sites, chosen_pair, full)
@@ -74,7 +76,8 @@ def marginal_places(
         }
         results.append(
             MarginalPlace(
-                school_id=school_ids[int(instance.bucket_school[bucket])],
+                school_id=schools[int(instance.bucket_school[bucket])].school_id,
+                name=schools[int(instance.bucket_school[bucket])].name,
                 need=NEEDS[int(instance.bucket_need[bucket])].value,
                 places=int(instance.bucket_places[bucket]),
                 placed_gain=sum(by_tier.values()),

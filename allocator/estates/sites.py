@@ -6,12 +6,15 @@
     placed_gain = placed - baseline placed; travel_saved_minutes = baseline minutes - minutes;
     children_newly_in_reach = children with no usable school in the baseline and one now;
     cost_saved_gbp_year = baseline yearly cost - cost (places and transport);
+  money is in whole pounds (`whole_pounds`), the saving the difference of the rounded costs;
 * joint: the best set of up to `open_sites` candidates (`allocator.solve.solve_instance`).
 Sites are ranked best first by the contract's objective of their own run, ties by site_id.
 """
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -114,10 +117,23 @@ def independent_placements(summary: RunSummary) -> int:
     return int(sum(figures["independent_placements"] for figures in summary.districts.values()))
 
 
+def whole_pounds(amount: float) -> int:
+    """`amount` to the nearest whole pound, halves away from zero (23,700.5 -> 23,701; Python's
+    round() would take halves to the even pound)."""
+    return int(Decimal(repr(float(amount))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _costs_in_pounds(costs: Mapping[str, float]) -> dict[str, int]:
+    """A summary's cost_gbp_year (places, transport, total; and places_without_cost_data, a count
+    of children, already whole) in whole pounds."""
+    return {key: whole_pounds(value) for key, value in costs.items()}
+
+
 def site_row(site: SiteEvaluation, baseline: SiteEvaluation, rank: int) -> dict[str, object]:
-    """One sites.csv row (columns SITE_COLUMNS)."""
+    """One sites.csv row (columns SITE_COLUMNS). Money in whole pounds: cost_saved_gbp_year is the
+    baseline's rounded cost minus this site's, so the two columns always agree."""
     s, b = site.summary, baseline.summary
-    cost = s.cost_gbp_year.get("total", 0.0)
+    cost = whole_pounds(s.cost_gbp_year.get("total", 0.0))
     return {
         "rank": rank,
         "site_id": site.site_id,
@@ -129,13 +145,13 @@ def site_row(site: SiteEvaluation, baseline: SiteEvaluation, rank: int) -> dict[
         "travel_saved_minutes": b.travel_minutes - s.travel_minutes,
         "children_newly_in_reach": site.children_newly_in_reach,
         "independent_placements_avoided": independent_placements(b) - independent_placements(s),
-        "cost_gbp_year": round(cost, 2),
-        "cost_saved_gbp_year": round(b.cost_gbp_year.get("total", 0.0) - cost, 2),
+        "cost_gbp_year": cost,
+        "cost_saved_gbp_year": whole_pounds(b.cost_gbp_year.get("total", 0.0)) - cost,
     }
 
 
 def figures(site: SiteEvaluation) -> dict[str, object]:
-    """The run's figures by tier, need and district (for sites.json)."""
+    """The run's figures by tier, need and district (for sites.json; money in whole pounds)."""
     s = site.summary
     return {
         "placed": s.placed,
@@ -145,7 +161,7 @@ def figures(site: SiteEvaluation) -> dict[str, object]:
         "preference_cost": s.preference_cost,
         "travel_minutes": s.travel_minutes,
         "districts": s.districts,
-        "cost_gbp_year": s.cost_gbp_year,
+        "cost_gbp_year": _costs_in_pounds(s.cost_gbp_year),
     }
 
 
@@ -170,7 +186,7 @@ def sites_document(report: SitesReport) -> dict[str, object]:
             "travel_minutes": joint.travel_minutes,
             "travel_saved_minutes": report.baseline.summary.travel_minutes - joint.travel_minutes,
             "districts": joint.districts,
-            "cost_gbp_year": joint.cost_gbp_year,
+            "cost_gbp_year": _costs_in_pounds(joint.cost_gbp_year),
         },
         "marginal_places": [{**m.row(), "placed_gain_by_priority": m.placed_gain_by_priority} for m in report.marginal],
     }

@@ -2,7 +2,8 @@
 
 Chromium reads commands from fd 3 and writes replies and events to fd 4, each message a JSON
 object ending in a NUL byte. `open_page` starts headless Chromium, loads one file URL and
-returns what the browser saw: console errors, the result of a script, and a PNG screenshot.
+returns what the browser saw: console errors, the result of a script, and a PNG screenshot;
+`open_page_views` does the same for several viewports and media (`screen`, `print`) in one visit.
 Run as a script to save a screenshot: `python tests/browser/cdp.py REPORT.html OUT.png`.
 """
 
@@ -49,7 +50,7 @@ class PageVisit:
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     evaluated: Any = None
-    screenshot_png: bytes = b""
+    screenshot_png: bytes = field(default=b"", repr=False)
 
 
 class Pipe:
@@ -104,8 +105,23 @@ class Pipe:
         return message
 
 
+@dataclass(frozen=True)
+class View:
+    """How the page is looked at: a viewport width and height in CSS pixels, and `screen` or `print` media."""
+
+    width: int = 1280
+    height: int = 1600
+    media: str = "screen"
+
+
 def open_page(chromium: str, page: Path, script: str, width: int = 1280, height: int = 1600) -> PageVisit:
     """Load `page` in headless Chromium, run `script` (an expression; its value is returned by value)."""
+    return open_page_views(chromium, page, script, [View(width, height)])[0]
+
+
+def open_page_views(chromium: str, page: Path, script: str, views: list[View]) -> list[PageVisit]:
+    """Load `page` once and, for each view in turn, emulate its viewport and media, run `script`
+    and take a screenshot. Console errors and requests are those of the whole visit, in every result."""
     profile = tempfile.mkdtemp(prefix="report-browser-")
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
@@ -117,7 +133,13 @@ def open_page(chromium: str, page: Path, script: str, width: int = 1280, height:
         os.dup2(replies, 4)
 
     process = subprocess.Popen(
-        [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"],
+        [
+            chromium,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={views[0].width},{views[0].height}",
+            "about:blank",
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -126,28 +148,33 @@ def open_page(chromium: str, page: Path, script: str, width: int = 1280, height:
     )
     os.close(commands_read)
     os.close(replies_write)
-    visit = PageVisit()
+    visits = [PageVisit() for _ in views]
     try:
         pipe = Pipe(commands_write, replies_read)
         target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             pipe.call(f"{domain}.enable", session=session)
-        pipe.call(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-            session=session,
-        )
-        pipe.call("Page.navigate", {"url": page.absolute().as_uri()}, session=session)
-        pipe.wait_for("Page.loadEventFired")
-        result = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session)
-        visit.evaluated = result.get("result", {}).get("value")
-        shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session)
-        visit.screenshot_png = base64.b64decode(shot["data"])
-        visit.console_errors = _errors(pipe.events)
-        visit.requests = [
+        for index, (view, visit) in enumerate(zip(views, visits, strict=True)):
+            pipe.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": view.width, "height": view.height, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
+            pipe.call("Emulation.setEmulatedMedia", {"media": view.media}, session=session)
+            if index == 0:
+                pipe.call("Page.navigate", {"url": page.absolute().as_uri()}, session=session)
+                pipe.wait_for("Page.loadEventFired")
+            result = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session)
+            visit.evaluated = result.get("result", {}).get("value")
+            shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session)
+            visit.screenshot_png = base64.b64decode(shot["data"])
+        errors = _errors(pipe.events)
+        requests = [
             e["params"]["request"]["url"] for e in pipe.events if e.get("method") == "Network.requestWillBeSent"
         ]
+        for visit in visits:
+            visit.console_errors, visit.requests = list(errors), list(requests)
         with contextlib.suppress(RuntimeError, TimeoutError):
             pipe.call("Browser.close", timeout=5)
     finally:
@@ -159,7 +186,7 @@ def open_page(chromium: str, page: Path, script: str, width: int = 1280, height:
             process.kill()
             process.wait()
         shutil.rmtree(profile, ignore_errors=True)
-    return visit
+    return visits
 
 
 def _errors(events: list[dict[str, Any]]) -> list[str]:

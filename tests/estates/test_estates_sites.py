@@ -1,18 +1,27 @@
 """Candidate sites and marginal places: hand-checked tiny cases, and against brute force."""
 
+import csv
+import io
+import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import data
+from allocator.estates.files import MARGINAL_COLUMNS, sites_files
 from allocator.estates.marginal import marginal_places
 from allocator.estates.sites import evaluate_sites, site_row, sites_document, sites_section
 from allocator.flow import solve_flow
 from allocator.instance import NEEDS, build_instance
 from allocator.objective import evaluate
+from data.loader import load_case
 from models.case import SchoolKind
 from models.need import Need
+from report.sites import sites_section_html
 from tests.core.helpers import child, make_case, places, school
 from tests.core.independent import brute_force
 from tests.strategies import RandomCase, seeded_case, tiny_cases
@@ -140,3 +149,81 @@ def test_marginal_shortcut_matches_full_re_solve(seed: int) -> None:
         free[bucket] += 1
         grown = replace(instance, bucket_free=free)
         assert marginal.value == evaluate(grown, solve_flow(grown, open_sites))
+
+
+def _two_sites_with_costs() -> RandomCase:
+    # Place costs with pence, chosen so that the baseline (K1 at S1) and N2 alone (K1 at S1, K2 at
+    # N2) cost exactly half a pound over a whole one: 23,700.50 + 9,800 transport = 33,500.50 and
+    # 23,700.50 + 1,000 + 2 x 9,800 = 44,300.50. N1 alone: 23,700.50 + 2 x 24,000.25 + 3 x 9,800
+    # = 101,101.00.
+    random_case = _two_sites()
+    costs = {"S1": 23_700.5, "N1": 24_000.25, "N2": 1_000.0}
+    schools = tuple(
+        s.model_copy(update={"annual_place_cost_gbp": costs[s.school_id]}) for s in random_case.case.schools
+    )
+    policy = random_case.case.policy.model_copy(update={"transport_cost_gbp": 9_800.0})
+    return RandomCase(random_case.case.model_copy(update={"schools": schools, "policy": policy}), random_case.given)
+
+
+def test_sites_money_in_whole_pounds() -> None:
+    report = evaluate_sites(_two_sites_with_costs().loaded())
+    assert report.baseline.summary.cost_gbp_year["total"] == 33_500.5
+    # Halves go up (33,500.50 -> 33,501; 44,300.50 -> 44,301), and a saving is the difference of the
+    # rounded costs: 33,501 - 101,101 and 33,501 - 44,301.
+    expected = {"N1": (101_101, -67_600), "N2": (44_301, -10_800)}
+
+    files = sites_files(report)
+    rows = list(csv.DictReader(io.StringIO(files["sites.csv"])))
+    assert {r["site_id"]: (r["cost_gbp_year"], r["cost_saved_gbp_year"]) for r in rows} == {
+        site: (str(cost), str(saved)) for site, (cost, saved) in expected.items()
+    }
+
+    document = json.loads(files["sites.json"])
+    for row in document["sites"]:
+        assert (row["cost_gbp_year"], row["cost_saved_gbp_year"]) == expected[row["site_id"]]
+        assert all(isinstance(v, int) for v in (row["cost_gbp_year"], row["cost_saved_gbp_year"]))
+        assert row["figures"]["cost_gbp_year"]["total"] == expected[row["site_id"]][0]
+    assert document["baseline"]["cost_gbp_year"] == {
+        "places": 23_701,
+        "places_without_cost_data": 0,
+        "transport": 9_800,
+        "total": 33_501,
+    }
+    assert document["joint_choice"]["cost_gbp_year"]["total"] == 101_101
+
+    html = sites_section_html(_two_sites_with_costs().case, sites_section(report))
+    for site, (cost, saved) in expected.items():
+        row_html = re.search(rf'<tr data-site-id="{site}".*?</tr>', html)
+        assert row_html is not None
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row_html.group(0))
+        assert cells[-2:] == [f"£{cost:,}", f"-£{-saved:,}"]
+
+
+PRIOR_MARGINAL_COLUMNS = ["school_id", "need", "places", "placed_gain", "preference_cost_saved", "travel_saved_minutes"]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_marginal_csv_has_school_names() -> None:
+    case_dir = Path(data.__file__).parent / "lancashire" / "case"
+    report = evaluate_sites(load_case(case_dir))
+    text = sites_files(report)["marginal.csv"]
+    header, *rows = csv.reader(io.StringIO(text))
+    assert header[:2] == ["school_id", "name"]
+    assert [c for c in header if c in PRIOR_MARGINAL_COLUMNS] == PRIOR_MARGINAL_COLUMNS  # none removed or reordered
+    with (case_dir / "schools.csv").open(encoding="utf-8", newline="") as handle:
+        names = {row["school_id"]: row["name"] for row in csv.DictReader(handle)}
+    assert len(rows) > 10
+    assert all(row[1] == names[row[0]] for row in rows)
+    assert len({row[0] for row in rows}) > 1
+    document = json.loads(sites_files(report)["sites.json"])
+    assert [(m["school_id"], m["name"]) for m in document["marginal_places"]] == [(r[0], r[1]) for r in rows]
+
+
+def test_marginal_columns_are_documented_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("- `marginal.csv`") :]
+    section = section[: section.index("\n### ")]
+    table = [line.strip() for line in section.splitlines() if line.strip().startswith("| `")]
+    documented = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+    assert [row[0].strip("`") for row in documented] == list(MARGINAL_COLUMNS)
+    assert all(len(row) == 3 and row[1] and row[2] for row in documented)  # each with a unit and a meaning

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from allocator.estates.sites import whole_pounds
+from allocator.solve import allocate
 from data.loader import LoadedCase
 from models.results import Allocation
 from report import build_report
 from report.areas import home_areas
+from report.svg import thousands
+from tests.core.helpers import child, make_case, places, school
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE, children_rows, solved
 
 CHART_IDS = [
@@ -148,3 +152,43 @@ def test_report_bytes_do_not_depend_on_the_solve_time() -> None:
     first_html = build_report(loaded.case, allocation)
     assert build_report(loaded.case, slower) == first_html
     assert build_report(loaded.case, second) == first_html
+
+
+def _travel_figure(html: str, phase: str) -> tuple[str, str]:
+    """(the chart's title, the figure's caption) of one phase's travel histogram."""
+    start = html.index(f'<svg id="chart-travel-{phase}"')
+    figure = html[start : html.index("</figure>", start)]
+    title = re.search(r"<title id=\"chart-travel-[a-z]+-title\">([^<]*)</title>", figure)
+    caption = re.search(r"<figcaption>([^<]*)", figure)
+    assert title and caption
+    return title.group(1), caption.group(1)
+
+
+def test_secondary_travel_caption_gives_its_own_ages_and_limit() -> None:
+    # Limits away from the defaults (45, 75) and from each other, so that a caption repeating the
+    # other phase's figures, or the defaults, is caught.
+    random_case = make_case(
+        [school("S1")],
+        [places("S1", 2)],
+        [child("K1", age=10), child("K2", age=11)],
+        minutes={("K1", "S1"): 12, ("K2", "S1"): 61},
+        limits=(38, 62),
+    )
+    loaded = random_case.loaded()
+    html = build_report(loaded.case, allocate(loaded))
+    primary_title, primary = _travel_figure(html, "primary")
+    secondary_title, secondary = _travel_figure(html, "secondary")
+    assert primary_title == "Travel times of placed primary-age children (limit 38 minutes)"
+    assert secondary_title == "Travel times of placed secondary-age children (limit 62 minutes)"
+    assert primary.startswith("Primary phase (ages 10 and under; the policy's limit is 38 minutes)")
+    assert secondary.startswith("Secondary phase (ages 11 and over; the policy's limit is 62 minutes)")
+    assert "62-minute limit" in secondary and "38" not in secondary and "10" not in secondary
+    assert "38-minute limit" in primary and "62" not in primary and "11" not in primary
+    for default in ("45", "75"):
+        assert default not in primary + secondary
+
+
+def test_report_money_rounds_halves_up_like_sites_csv() -> None:
+    for amount, shown in ((2.5, "3"), (3.5, "4"), (33_500.5, "33,501"), (1_234_567.4, "1,234,567"), (-2.5, "-3")):
+        assert thousands(amount) == shown
+        assert f"{whole_pounds(amount):,}" == shown

@@ -1,6 +1,7 @@
 """The report's candidate-sites section: map, table and summary, on hand-checked and real cases."""
 
 import csv
+import io
 import re
 import shutil
 from html.parser import HTMLParser
@@ -10,10 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from allocator.estates.files import sites_files
 from allocator.estates.sites import evaluate_sites, sites_section
 from data.loader import load_case
 from models.case import SchoolKind
-from report.sites import candidate_sites_sections, sites_section_html
+from report.sites import TABLE_COLUMNS, candidate_sites_sections, sites_section_html
 from tests.core.helpers import child, make_case, places, school
 from tests.report.report_fixtures import LANCASHIRE, SAMPLE
 from tests.report.test_demo_cli import cli
@@ -170,3 +172,21 @@ def test_demo_of_a_case_without_candidate_sites_has_no_section(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "candidate sites evaluated in" not in result.stdout
     assert "section-candidate-sites" not in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_sites_table_figures_read_as_numbers_when_pasted_into_a_spreadsheet() -> None:
+    loaded = load_case(LANCASHIRE)
+    report = evaluate_sites(loaded)
+    html = sites_section_html(loaded.case, sites_section(report), joint=report.joint)
+    with io.StringIO(sites_files(report)["sites.csv"]) as handle:
+        csv_rows = {row["site_id"]: row for row in csv.DictReader(handle)}
+    columns = [key for key, _ in TABLE_COLUMNS]
+    negatives = 0
+    for site_id, row_html in re.findall(r'<tr data-site-id="([^"]+)".*?>(.*?)</tr>', html):
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row_html)
+        assert len(cells) == len(columns)
+        for column, cell in zip(columns, cells, strict=True):
+            assert re.fullmatch(r"-?£?\d{1,3}(,\d{3})*", cell), cell  # ASCII minus, no U+2212
+            assert cell.replace("£", "").replace(",", "") == csv_rows[site_id][column]
+            negatives += cell.startswith("-")
+    assert len(csv_rows) == 4 and negatives > 0  # Lancashire has negative savings to show

@@ -71,6 +71,13 @@ def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | 
             return solve_facility_location(instance, choice, options)
         except CostsTooLarge:
             pass
+    if pool is None and not options.force_cp_sat:
+        from allocator.site_search import branch_and_bound
+
+        try:
+            return branch_and_bound(instance, choice, options.time_limit)
+        except CostsTooLarge:
+            pass
     return _cp_sat(instance, choice, options, pool)
 
 

@@ -9,6 +9,7 @@ from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 import allocator.facility
+import allocator.site_search
 import allocator.solve
 from allocator.status import (
     CostsTooLarge,
@@ -19,6 +20,11 @@ from allocator.status import (
     highs_level_end,
 )
 from cli.main import main
+
+
+def _refuse(*_args: object) -> None:
+    raise CostsTooLarge("refused by the test, so that the CP-SAT model runs")
+
 
 ROOT = Path(__file__).resolve().parents[2]
 LANCASHIRE = ROOT / "data" / "lancashire" / "case"
@@ -72,6 +78,7 @@ def test_an_invalid_cp_sat_model_is_an_internal_error_and_writes_nothing(
 ) -> None:
     monkeypatch.setattr(allocator.solve, "_worth_enumerating", lambda *_: False)
     monkeypatch.setattr(allocator.facility, "is_uncapacitated", lambda _: False)
+    monkeypatch.setattr(allocator.site_search, "branch_and_bound", _refuse)
     monkeypatch.setattr(cp_model.CpSolver, "solve", lambda *_args, **_kwargs: cp_model.MODEL_INVALID)
     code, err = _run_solve(monkeypatch, capsys, tmp_path / "out")
     assert code == 1

@@ -3,6 +3,7 @@
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -15,14 +16,22 @@ class Run:
 
 def run_command(command: list[str]) -> Run:
     """Run a command to completion; wall time and its peak resident memory (wait4)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise RuntimeError(f"{' '.join(command)} failed: {error}")
-    return Run(seconds, usage.ru_maxrss / 1024.0)
+    return run_capturing(command)[0]
+
+
+def run_capturing(command: list[str]) -> tuple[Run, str]:
+    """As `run_command`, with what the command printed on stdout (kept in a temporary file, so
+    that the process can be reaped by wait4 for its own peak memory)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {err.read().decode()}")
+        return Run(seconds, usage.ru_maxrss / 1024.0), out.read().decode()
 
 
 def median_runs(commands: dict[str, list[str]], repeats: int) -> dict[str, Run]:

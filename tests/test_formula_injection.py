@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -336,3 +337,20 @@ def test_ordinary_ids_give_the_same_bytes_as_before(monkeypatch: pytest.MonkeyPa
         assert not any(cell.startswith("'") for row in csv.reader(io.StringIO(text)) for cell in row), name
     assert any(line.count(",-") for line in with_rule["sites/marginal.csv"].splitlines())  # negatives, unprefixed
     assert template == data.workbook.template_bytes()
+
+
+# --- the measuring script (make check-hardening runs the full one) -----------------------------
+
+
+def test_the_quick_formula_cell_measurement_meets_its_targets() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.hardening.formula_cells", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unneutralised: 0," in done.stdout and done.stdout.rstrip().endswith("formula cells: [ok]")
+    assert done.stderr == ""  # no warning reaches the terminal

@@ -1,16 +1,18 @@
-"""Writing run outputs: all files or none.
+"""Writing run outputs: all files or none, and no cell a spreadsheet would run.
 
 Files are written into a temporary folder beside OUT_DIR and moved into place only when
 every one of them is complete, so a failed run never leaves a half-written output.
+
+Every CSV the product writes goes through `csv_text`, and every cell of it (and of the
+workbook template) through `safe_cell`: the one place the formula-injection rule lives.
 """
 
 import csv
-import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +20,68 @@ from models.results import Allocation
 
 ALLOCATION_COLUMNS = ("child_id", "school_id", "travel_minutes", "preference_rank", "reason")
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is run by a spreadsheet (OWASP "CSV injection")."""
+
 
 class OutputError(Exception):
     """OUT_DIR cannot be written; the message is one line for a person."""
 
 
+def safe_cell(value: object) -> object:
+    """`value` as a spreadsheet cell that runs nothing: text starting with `=`, `+`, `-`, `@`, tab
+    or carriage return gets a leading apostrophe (the OWASP rule), so Excel and LibreOffice show
+    it as text. Numbers (a negative saving such as -88 is a number, not text) and other text are
+    returned as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file: the header, then the rows, each line ending in a bare newline, with every cell
+    through `safe_cell`. Every CSV the product writes is built here.
+
+    The writer is given CR LF as its line end, so that it also quotes a cell holding a carriage
+    return (with a bare newline it would not, and a spreadsheet would start a new row, and a new
+    first cell, inside it); each line is then written with a bare newline."""
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator=_CRLF)
+    writer.writerow([safe_cell(c) for c in columns])
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    return "".join(lines.parts)
+
+
+_CRLF = "\r\n"
+
+
+class _Lines:
+    """The file a csv.writer writes to: the writer writes each row in one call, ending in CR LF."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, line: str) -> int:
+        if not line.endswith(_CRLF):
+            raise ValueError("a csv.writer wrote part of a row")  # never: one call per row
+        self.parts.append(line[: -len(_CRLF)] + "\n")
+        return len(line)
+
+
 def allocation_csv(allocation: Allocation) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ALLOCATION_COLUMNS)
-    for p in allocation.placements:
-        writer.writerow(
-            [
+    return csv_text(
+        ALLOCATION_COLUMNS,
+        (
+            (
                 p.child_id,
                 p.school_id or "",
                 "" if p.travel_minutes is None else p.travel_minutes,
                 "" if p.preference_rank is None else p.preference_rank,
                 p.reason_text,
-            ]
-        )
-    return buffer.getvalue()
+            )
+            for p in allocation.placements
+        ),
+    )
 
 
 def json_text(value: Any) -> str:

@@ -42,7 +42,7 @@ from data.case_tables import (
     build_case,
 )
 from data.case_tables import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
-from data.outputs import OutputError
+from data.outputs import OutputError, safe_cell
 from data.rows import Ids, friendly_message, require_columns
 from data.tables import RawTable
 from data.travel import TravelTable, travel_table_from_frame
@@ -404,7 +404,7 @@ def write_template(path: Path) -> None:
 
 def _write_rows(sheet: Worksheet, rows: Iterable[tuple[object, ...]], widths: tuple[int, ...]) -> None:
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([safe_cell(cell) for cell in row])  # text is never stored as a formula
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, width in enumerate(widths):

@@ -3,14 +3,10 @@
 No timings go into these files, so the same input gives byte-identical output.
 """
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-
 from allocator.estates.plan import PlacePlan
 from allocator.estates.sites import SITE_COLUMNS, SitesReport, site_row, sites_document
 from allocator.estates.whatif import WhatIf
-from data.outputs import allocation_files, json_text
+from data.outputs import allocation_files, csv_text, json_text
 
 # Columns may be added, never removed or reordered: `name` (after school_id) was added later.
 MARGINAL_COLUMNS = (
@@ -25,14 +21,6 @@ MARGINAL_COLUMNS = (
 PLAN_COLUMNS = ("school_id", "need", "extra_places")
 MOVE_COLUMNS = ("child_id", "from_school_id", "to_school_id", "why")
 CHANGE_COLUMNS = ("figure", "baseline", "scenario", "change")
-
-
-def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def _number(value: float) -> int | float:

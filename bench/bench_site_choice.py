@@ -50,7 +50,8 @@ def main() -> None:
             mip, printed = run_capturing([sys.executable, str(ROOT / "bench" / "reference_sites_mip.py"), str(case)])
             reference = json.loads(printed)
             ratio = ours.seconds / mip.seconds
-            mip_text = f"{mip.seconds:>7.2f} {ratio:>6.2f} {ours.peak_mb:>8.0f} {mip.peak_mb:>7.0f} (MIP {reference['status']})"
+            mip_text = f"{mip.seconds:>7.2f} {ratio:>6.2f} {ours.peak_mb:>8.0f} {mip.peak_mb:>7.0f}"
+            mip_text += f" (MIP {reference['status']})"
             both_proven = reference["status"] == "optimal" and summary["status"] == "optimal"
             if both_proven and any(reference[key] != value for key, value in figures.items()):
                 failures.append(f"{name}: objective differs from the MIP's ({reference} vs {figures})")

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench check-hardening clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,21 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_allocation.py
 	$(BIN)/python -m bench.bench_estates
+	$(BIN)/python -m bench.bench_site_choice
 	$(BIN)/python bench/bench_api.py
+
+# Issue 10's figures, full size: loader fuzz, formula cells, schemathesis for every role,
+# upload while health is polled, decision races, load with a full queue, kill -9 and restart.
+# Quick versions of each run in `make test` (tests marked slow still run there).
+check-hardening: $(STAMP)
+	bash tests/api/start_postgres.sh >/dev/null || echo "PostgreSQL unavailable: the PostgreSQL parts will skip"
+	$(BIN)/python -m bench.hardening.fuzz_loader
+	$(BIN)/python -m bench.hardening.formula_cells
+	$(BIN)/python -m bench.hardening.schema_sweep
+	$(BIN)/python -m bench.hardening.upload_health
+	$(BIN)/python -m bench.hardening.race
+	$(BIN)/python -m bench.hardening.load
+	$(BIN)/python -m bench.hardening.crash
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

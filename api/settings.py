@@ -9,6 +9,7 @@
 | ALLOCATOR_DEFAULT_TIME_LIMIT | 60 | solver time limit when a run asks for none, seconds |
 | ALLOCATOR_WORKERS | 2 | runs executed at once |
 | ALLOCATOR_EXECUTOR | `process` | `process` (a pool of worker processes) or `thread` |
+| ALLOCATOR_MAX_QUEUED_RUNS | 20 | runs waiting for a worker beyond those running; more get 429 `queue_full` |
 """
 
 from pathlib import Path
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     default_time_limit: float = Field(default=60.0, gt=0)
     workers: int = Field(default=2, ge=1)
     executor: Literal["process", "thread"] = "process"
+    # The run queue (api/services/run_queue.py): runs held at once = workers + max_queued_runs.
+    max_queued_runs: int = Field(default=20, ge=0)
 
     def resolved_database_url(self) -> str:
         """The configured URL, else an SQLite file under data_dir (the folder is created)."""

@@ -1,6 +1,6 @@
 """Runs: start (202), status and summary, allocation (paginated, filtered), one child, cancel."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.concurrency import run_in_threadpool
@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.dependencies import CallerDep, DatabaseDep, FinishedRunsDep, QueueDep, Reader, SettingsDep
 from api.routers import V1
 from api.schemas.requests import RunRequest
-from api.schemas.responses import AllocationRow, ChildPlacement, DecisionOut, Page, RunOut, RunQueued
+from api.schemas.responses import AllocationRow, ChildPlacement, DecisionOut, ErrorBody, Page, RunOut, RunQueued
 from api.services.runs import (
     PlacementFilter,
     allocation_page,
@@ -23,7 +23,17 @@ from api.storage.tables import PlacementRecord, RunRecord
 router = APIRouter(prefix=V1, tags=["runs"])
 
 
-@router.post("/cases/{case_id}/runs", status_code=202)
+RETRY_AFTER = {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}
+QUEUE_FULL: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "every worker is busy and ALLOCATOR_MAX_QUEUED_RUNS runs wait (`queue_full`); nothing stored",
+        "headers": {"Retry-After": RETRY_AFTER},
+    }
+}
+
+
+@router.post("/cases/{case_id}/runs", status_code=202, responses=QUEUE_FULL)
 def create_run(
     case_id: str,
     request: Annotated[RunRequest, Body()],
@@ -32,7 +42,8 @@ def create_run(
     queue: QueueDep,
     settings: SettingsDep,
 ) -> RunQueued:
-    """Queue a run of `kind` on the case; it runs in the worker pool. Poll GET /v1/runs/{run_id}."""
+    """Queue a run of `kind` on the case; it runs in the worker pool. Poll GET /v1/runs/{run_id}.
+    A full queue is 429 `queue_full` with `Retry-After` (seconds), and nothing is stored."""
     run = start_run(
         database, queue, settings, case_id, request.model_dump(exclude_unset=True), caller.key_id, caller.role
     )

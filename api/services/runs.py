@@ -24,7 +24,8 @@ from api.storage.tables import DecisionRecord, PlacementRecord, RunRecord
 def start_run(
     database: Database, queue: RunQueue, settings: Settings, case_id: str, body: dict[str, Any], key_id: str, role: str
 ) -> RunRecord:
-    """Check the request, store the run as queued, hand it to the pool. Time limits are capped."""
+    """Check the request, take a place in the queue (429 `queue_full` past its bound, before
+    anything is stored), store the run as queued, hand it to the pool. Time limits are capped."""
     kind_name = body.get("kind")
     if not isinstance(kind_name, str) or kind_name not in KINDS:
         raise ApiError(422, "kind_unknown", f"kind must be one of {', '.join(KINDS)}")
@@ -39,19 +40,16 @@ def start_run(
         raise ApiError(422, "options_invalid", f"options of a '{kind_name}' run are not valid", problems) from None
     asked = options.get("time_limit")
     options["time_limit"] = min(float(asked or settings.default_time_limit), settings.run_time_limit)
-    with database.session() as session:
-        case = get_case(session, case_id)
-        if case is None:
-            raise not_found("case", case_id)
-        run = runs.add_run(session, case_id, kind_name, options, key_id)
-        audit.record(
-            session,
-            case_id,
-            key_id,
-            "run_queued",
-            {"run_id": run.run_id, "kind": kind_name, "options": options, "case_input_sha256": case.input_sha256},
-        )
-    queue.submit(run.run_id)
+    with queue.place() as place:
+        with database.session() as session:
+            case = get_case(session, case_id)
+            if case is None:
+                raise not_found("case", case_id)
+            place.take()
+            run = runs.add_run(session, case_id, kind_name, options, key_id)
+            details = {"run_id": run.run_id, "kind": kind_name, "options": options}
+            audit.record(session, case_id, key_id, "run_queued", {**details, "case_input_sha256": case.input_sha256})
+        place.submit(run.run_id)
     return run
 
 

@@ -7,6 +7,8 @@ running keeps `cancelled` and its late result is discarded.
 """
 
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -93,10 +95,31 @@ def cancel(session: Session, run_id: str) -> bool:
     return move(session, run_id, UNFINISHED, status=RunState.CANCELLED, finished_at=now())
 
 
-def fail_interrupted(session: Session) -> list[str]:
-    """Runs left queued or running by a stopped service are failed; returns their ids."""
+@dataclass(frozen=True)
+class Interrupted:
+    """A run failed because it was interrupted: which run, the state it was left in, and why."""
+
+    run_id: str
+    case_id: str
+    kind: str
+    was: RunState
+    error: str
+
+
+def fail_interrupted(session: Session, cause: str, run_ids: Collection[str] | None = None) -> list[Interrupted]:
+    """Fail the runs left queued or running (every one, or those of `run_ids`) because of `cause`,
+    e.g. "the service stopped": each gets an error saying so and whether it had started."""
     unfinished = [state.value for state in UNFINISHED]
-    stale = list(session.scalars(select(RunRecord.run_id).where(RunRecord.status.in_(unfinished))))
-    for run_id in stale:
-        move(session, run_id, UNFINISHED, status=RunState.FAILED, error="the service stopped before the run finished")
-    return stale
+    query = select(RunRecord.run_id, RunRecord.case_id, RunRecord.kind, RunRecord.status).where(
+        RunRecord.status.in_(unfinished)
+    )
+    if run_ids is not None:
+        query = query.where(RunRecord.run_id.in_(list(run_ids)))
+    failed = []
+    for run_id, case_id, kind, status in session.execute(query.order_by(RunRecord.created_at, RunRecord.run_id)):
+        was = RunState(status)
+        when = "before the run started" if was is RunState.QUEUED else "while the run was running"
+        error = f"interrupted: {cause} {when}; start the run again"
+        if move(session, run_id, (was,), status=RunState.FAILED, error=error, finished_at=now()):
+            failed.append(Interrupted(run_id, case_id, kind, was, error))
+    return failed

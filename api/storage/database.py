@@ -3,6 +3,11 @@
 `open_database(url)` applies every migration in `api/migrations` (built in code, so no
 alembic.ini is needed in the working folder) and returns a `Database` handing out sessions.
 SQLite runs in WAL mode with a busy timeout so that the worker pool and requests can share it.
+
+`Database.serialised()` is a session for a check-then-write that must not interleave with
+another one (a decision's capacity check and its insert, revoking an admin key): on SQLite its
+transaction takes the database's write lock when it begins (BEGIN IMMEDIATE); on PostgreSQL the
+caller also locks the row that guards what it checks (SELECT ... FOR UPDATE).
 """
 
 from collections.abc import Iterator
@@ -28,6 +33,18 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def serialised(self) -> Iterator[Session]:
+        """A session whose transaction never interleaves with another serialised one on SQLite
+        (it holds the write lock from its first statement); on PostgreSQL, lock the guarding
+        row first thing (`with_for_update`). Committed on success, rolled back on any error."""
+        with self.sessions.begin() as session:
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens a transaction only before a write; this one opens at once and
+                # waits (busy_timeout) for any other writer to finish.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     def close(self) -> None:

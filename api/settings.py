@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| ALLOCATOR_DATA_DIR | `./allocator-data` | folder for the embedded SQLite database |
+| ALLOCATOR_DATA_DIR | `./allocator-data` | folder for the embedded SQLite database (kept 0700) |
 | ALLOCATOR_DATABASE_URL | SQLite file under data_dir | SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db` |
 | ALLOCATOR_MAX_UPLOAD_BYTES | 50 MB | largest request body accepted (413 above it) |
 | ALLOCATOR_RUN_TIME_LIMIT | 300 | cap on a run's solver time limit, seconds |
@@ -11,11 +11,18 @@
 | ALLOCATOR_EXECUTOR | `process` | `process` (a pool of worker processes) or `thread` |
 """
 
+import logging
+import stat
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FOLDER_MODE = 0o700
+"""The data folder: its owner only may list, read or enter it."""
+
+log = logging.getLogger("allocator.api")
 
 
 class Settings(BaseSettings):
@@ -30,8 +37,22 @@ class Settings(BaseSettings):
     executor: Literal["process", "thread"] = "process"
 
     def resolved_database_url(self) -> str:
-        """The configured URL, else an SQLite file under data_dir (the folder is created)."""
+        """The configured URL, else an SQLite file under data_dir (the folder is made 0700)."""
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.data_dir)
         return f"sqlite:///{(self.data_dir / 'allocator.sqlite3').absolute()}"
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` 0700 whatever the umask (missing parents as the umask says); an existing
+    folder with another mode is set to 0700 (it is the service's own), with a warning when that
+    is refused."""
+    folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode == FOLDER_MODE:
+        return
+    try:
+        folder.chmod(FOLDER_MODE)
+    except OSError as error:
+        log.warning("cannot make the data folder owner-only (mode %o): %s", mode, error.strerror)

@@ -4,11 +4,15 @@
 |---|---|---|
 | ALLOCATOR_DATA_DIR | `./allocator-data` | folder for the embedded SQLite database (kept 0700) |
 | ALLOCATOR_DATABASE_URL | SQLite file under data_dir | SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db` |
-| ALLOCATOR_MAX_UPLOAD_BYTES | 50 MB | largest request body accepted (413 above it) |
+| ALLOCATOR_MAX_UPLOAD_BYTES | 50 MB | largest request body accepted (413 above it, counted while it streams) |
+| ALLOCATOR_MAX_CHILDREN | 100000 | most children.csv rows in an uploaded case (413 `case_too_large` above it) |
+| ALLOCATOR_MAX_SCHOOLS | 10000 | most schools.csv rows in an uploaded case |
+| ALLOCATOR_MAX_TRAVEL_ROWS | 5000000 | most travel_times.csv rows in an uploaded case |
 | ALLOCATOR_RUN_TIME_LIMIT | 300 | cap on a run's solver time limit, seconds |
 | ALLOCATOR_DEFAULT_TIME_LIMIT | 60 | solver time limit when a run asks for none, seconds |
 | ALLOCATOR_WORKERS | 2 | runs executed at once |
-| ALLOCATOR_EXECUTOR | `process` | `process` (a pool of worker processes) or `thread` |
+| ALLOCATOR_UPLOAD_WORKERS | 1 | uploads checked at once (worker processes) |
+| ALLOCATOR_EXECUTOR | `process` | `process` (runs and upload checks in worker processes) or `thread` |
 """
 
 import logging
@@ -31,9 +35,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("allocator-data")
     database_url: str | None = None
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_children: int = Field(default=100_000, gt=0)
+    max_schools: int = Field(default=10_000, gt=0)
+    max_travel_rows: int = Field(default=5_000_000, gt=0)
     run_time_limit: float = Field(default=300.0, gt=0)
     default_time_limit: float = Field(default=60.0, gt=0)
     workers: int = Field(default=2, ge=1)
+    upload_workers: int = Field(default=1, ge=1)
     executor: Literal["process", "thread"] = "process"
 
     def resolved_database_url(self) -> str:

@@ -186,13 +186,31 @@ def _buffer(memory: SharedMemory) -> memoryview:
     return view
 
 
+def _reserved(size: int) -> SharedMemory | None:
+    """Owner-only shared memory of `size` bytes with its pages reserved now, or None when there is
+    no room: a write past what tmpfs can hold would end the service (SIGBUS), so the upload is
+    then checked in a thread instead."""
+    try:
+        memory = SharedMemory(create=True, size=max(1, size))
+    except OSError:
+        return None
+    try:
+        if hasattr(os, "posix_fallocate"):  # Linux; SharedMemory keeps its descriptor private
+            os.posix_fallocate(memory._fd, 0, memory.size)  # type: ignore[attr-defined]
+    except OSError:
+        memory.close()
+        memory.unlink()
+        return None
+    return memory
+
+
 class Body:
-    """The request body as it arrives: in shared memory when it goes to a worker process and its
-    length is declared, else in a bytearray."""
+    """The request body as it arrives: in shared memory when it is to go to a worker process and
+    its length is declared, else in a bytearray."""
 
     def __init__(self, declared: int | None, shared: bool) -> None:
         self.size = 0
-        self.memory = SharedMemory(create=True, size=declared) if shared and declared else None
+        self.memory = _reserved(declared) if shared and declared else None
         self.buffer = bytearray()
 
     def add(self, chunk: bytes) -> None:
@@ -204,10 +222,13 @@ class Body:
             self.buffer += chunk
         self.size += len(chunk)
 
-    def shared(self) -> SharedMemory:
-        """The body in shared memory (copied there now when it was not declared in advance)."""
+    def shared(self) -> SharedMemory | None:
+        """The body in shared memory (copied there now when its length was not declared), or None
+        when there is no room for it there."""
         if self.memory is None:
-            self.memory = SharedMemory(create=True, size=max(1, self.size))
+            self.memory = _reserved(self.size)
+            if self.memory is None:
+                return None
             _buffer(self.memory)[: self.size] = self.buffer
             self.buffer = bytearray()
         return self.memory
@@ -248,9 +269,9 @@ class UploadChecker:
 
     async def store(self, body: Body, content_type: str, actor: str, limits: RowLimits) -> Stored:
         """Parse, check and store the body; raises ApiError for a refused upload."""
-        if self._pool is None:
+        memory = None if self._pool is None else body.shared()
+        if self._pool is None or memory is None:
             return await run_in_threadpool(store_upload, self.database, content_type, body.buffer, actor, limits)
-        memory = body.shared()
         url = self.database.engine.url.render_as_string(hide_password=False)
         try:
             future = self._pool.submit(_store_in_worker, url, memory.name, body.size, content_type, actor, limits)

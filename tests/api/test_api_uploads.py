@@ -232,7 +232,35 @@ def test_uploads_are_checked_and_stored_by_a_worker_process(settings: Settings) 
             ["children.csv:7: -: more than 5 rows; the service takes at most 5 (ALLOCATOR_MAX_CHILDREN)"],
         )
         assert stored(service) == (2, 2 * len(JSON_CASE), 2)  # the refused uploads stored nothing
+        # No room in shared memory: checked in a thread of the service instead, same answer.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(uploads, "_reserved", lambda size: None)
+            in_thread = service.client.post("/v1/cases", json={"files": JSON_CASE}, headers=panel)
+        assert in_thread.status_code == 201 and in_thread.json()["input_sha256"] == made.json()["input_sha256"]
     assert not any(worker.is_running() for worker in workers), "an upload worker outlived the service"
+
+
+def test_shared_memory_that_cannot_be_reserved_is_given_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full /dev/shm refuses the reservation (ENOSPC) at once, instead of a SIGBUS on a later
+    write; the segment is removed and the upload goes to a thread."""
+    made: list[str] = []
+    real = uploads.SharedMemory
+
+    def tracked(*args: Any, **options: Any) -> Any:
+        memory = real(*args, **options)
+        made.append(memory.name)
+        return memory
+
+    def full(*_: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads, "SharedMemory", tracked)
+    monkeypatch.setattr(uploads.os, "posix_fallocate", full)
+    assert uploads._reserved(1_000_000) is None
+    assert len(made) == 1 and not (Path("/dev/shm") / made[0].lstrip("/")).exists()
+    body = uploads.Body(None, shared=True)
+    body.add(b"abc")
+    assert body.shared() is None and bytes(body.buffer) == b"abc"
 
 
 KILLED_PARENT = """

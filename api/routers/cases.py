@@ -71,7 +71,7 @@ async def upload_case(request: Request, caller: Uploader, settings: SettingsDep)
     checker: UploadChecker = request.app.state.upload_checker
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
-    with checker.body(int(declared) if declared.isdigit() and int(declared) <= limit else None) as body:
+    async with checker.body(int(declared) if declared.isdigit() and int(declared) <= limit else None) as body:
         async for chunk in request.stream():
             if body.size + len(chunk) > limit:
                 raise ApiError(413, "upload_too_large", f"the request body is larger than {limit} bytes")

@@ -23,10 +23,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.shared_memory import SharedMemory
@@ -41,6 +41,10 @@ from api.services.cases import RowLimits, create_case
 from api.storage.database import Database, open_database
 
 MULTIPART, JSON = "multipart/form-data", "application/json"
+
+NICENESS = 10
+"""Upload workers run at a lower CPU priority than the service, so that checking a large case
+does not slow the answers to other requests on a busy machine."""
 
 log = logging.getLogger("allocator.api")
 
@@ -165,8 +169,10 @@ def _store_in_worker(
         return Refused(error.status, error.code, error.message, error.problems)
 
 
-def _watch_parent(parent: int) -> None:
-    """Worker start: end this process when the service that started it is gone (even by kill -9)."""
+def _worker_start(parent: int) -> None:
+    """Worker start: yield the CPU to the service's requests (nice 10), and end this process
+    when the service that started it is gone (even by kill -9)."""
+    os.nice(NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -253,19 +259,21 @@ class UploadChecker:
     def _start(self) -> ProcessPoolExecutor:
         assert self.processes
         pool = ProcessPoolExecutor(
-            self.processes, mp_context=get_context("spawn"), initializer=_watch_parent, initargs=(os.getpid(),)
+            self.processes, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(os.getpid(),)
         )
         for _ in range(self.processes):
             pool.submit(_ready)
         return pool
 
-    @contextmanager
-    def body(self, declared: int | None) -> Iterator[Body]:
-        collected = Body(declared, self._pool is not None)
+    @asynccontextmanager
+    async def body(self, declared: int | None) -> AsyncIterator[Body]:
+        """Somewhere to collect a body of `declared` bytes (None: not declared); set up and given
+        back in a thread (reserving 50 MB of pages takes a while)."""
+        collected = await run_in_threadpool(Body, declared, self._pool is not None)
         try:
             yield collected
         finally:
-            collected.close()
+            await run_in_threadpool(collected.close)
 
     async def store(self, body: Body, content_type: str, actor: str, limits: RowLimits) -> Stored:
         """Parse, check and store the body; raises ApiError for a refused upload."""

@@ -3,12 +3,16 @@
 Starts a real `allocator serve` on 127.0.0.1 (upload cap raised for the test), writes a seeded
 case with a full travel matrix (bench/cases.py: 15,000 children x 200 schools, about 50 MB, most
 of it travel_times.csv), and uploads it as multipart while a client on its own keep-alive
-connection asks GET /v1/health every 10 ms. Prints the health latency before the upload (idle,
+connection asks GET /v1/health every 10 ms (each request's latency counts from when it was due,
+so a stall of the service counts for every request it held up, not once). Prints the health latency before the upload (idle,
 measured in the same run) and while the upload is read and checked (from its first byte sent to
 its answer), and the upload's outcome. Target: health p95 under 50 ms during the upload, and the
 upload stored (201).
 
-Usage: python -m bench.hardening.upload_health [--quick]   (--quick: 1,500 children, about 5 MB)
+The machine is shared: the upload is made --rounds times (3), each after 1 s of idle health
+requests as a baseline, and the target holds for the median round.
+
+Usage: python -m bench.hardening.upload_health [--quick] [--rounds 3]   (--quick: 1 round of a 5 MB case)
 """
 
 import argparse
@@ -103,11 +107,35 @@ def describe(name: str, samples: list[Sample]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Round:
+    status: int
+    outcome: str
+    seconds: float
+    idle: list[Sample]
+    during: list[Sample]
+
+    def p95(self) -> float:
+        return percentile([sample.seconds for sample in self.during], 0.95) if self.during else float("inf")
+
+
+def one_round(port: int, token: str, body: bytes, content_type: str) -> Round:
+    """1 s of health requests with nothing else going on, then the same during one upload."""
+    with HealthProbe(port) as probe:
+        time.sleep(1.0)
+        started = time.perf_counter()
+        status, answer = post(port, token, body, content_type)
+        ended = time.perf_counter()
+    outcome = answer.get("case_id") or f"{answer.get('code')}: {answer.get('message')}"
+    return Round(status, outcome, ended - started, probe.between(0.0, started), probe.between(started, ended))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a 5 MB case instead of 50 MB")
+    parser.add_argument("--quick", action="store_true", help="a 5 MB case, one round")
+    parser.add_argument("--rounds", type=int, default=3, help="uploads; the target holds for the median round")
     args = parser.parse_args(argv)
-    children = 1_500 if args.quick else 15_000
+    children, rounds = (1_500, 1) if args.quick else (15_000, args.rounds)
     with tempfile.TemporaryDirectory(prefix="upload-health-") as folder:
         work = Path(folder)
         case = write_case(work / "case", children, 200, full_travel=True)
@@ -128,33 +156,30 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 wait_for_health(port, server)
                 time.sleep(WARM_UP)  # the worker processes import their modules; let them settle
-                with HealthProbe(port) as probe:
-                    time.sleep(1.0)
-                    idle_end = time.perf_counter()
-                    started = time.perf_counter()
-                    status, answer = post(port, token, body, content_type)
-                    ended = time.perf_counter()
-                    time.sleep(0.2)
-                idle = probe.between(0.0, idle_end)
-                during = probe.between(started, ended)
+                results = [one_round(port, token, body, content_type) for _ in range(rounds)]
             finally:
                 server.terminate()
                 server.wait(timeout=30)
     print(f"case: {children:,} children x 200 schools, {rows:,} travel rows, {len(body) / 1e6:.1f} MB multipart")
-    outcome = answer.get("case_id") or f"{answer.get('code')}: {answer.get('message')}"
-    print(f"upload: {status} {outcome} in {ended - started:.2f} s (read and checked)")
-    print(describe("GET /v1/health before the upload (idle)", idle))
-    print(describe("GET /v1/health during the upload", during))
-    missed = []
-    if status != 201:
-        missed.append(f"the upload was answered {status}, not 201")
-    seconds = [sample.seconds for sample in during]
-    if not seconds:
-        missed.append("no health request was made during the upload")
-    elif percentile(seconds, 0.95) >= TARGET_P95:
-        missed.append(f"health p95 {percentile(seconds, 0.95) * 1000:.1f} ms during the upload (target < 50 ms)")
-    if any(sample.status != 200 for sample in during):
-        missed.append("a health request during the upload was not answered 200")
+    for number, result in enumerate(results, 1):
+        print(f"round {number}: upload {result.status} {result.outcome} in {result.seconds:.2f} s (read and checked)")
+        print(describe("  GET /v1/health before it (idle)", result.idle))
+        print(describe("  GET /v1/health during it", result.during))
+    median = sorted(results, key=Round.p95)[len(results) // 2]
+    print(
+        f"median round: health p95 {median.p95() * 1000:.1f} ms during a {len(body) / 1e6:.0f} MB upload "
+        f"(target < {TARGET_P95 * 1000:.0f} ms)"
+    )
+    missed = [
+        f"round {n}: the upload was answered {r.status}, not 201" for n, r in enumerate(results, 1) if r.status != 201
+    ]
+    missed += [
+        f"round {n}: a health request during the upload was not answered 200"
+        for n, r in enumerate(results, 1)
+        if any(sample.status != 200 for sample in r.during)
+    ]
+    if median.p95() >= TARGET_P95:
+        missed.append(f"health p95 {median.p95() * 1000:.1f} ms during the upload (median round; target < 50 ms)")
     for line in missed:
         print(f"MISSED: {line}")
     return 1 if missed else 0

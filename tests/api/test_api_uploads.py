@@ -305,4 +305,5 @@ def test_upload_health_script_quick_meets_its_target() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "upload: 201 case_" in done.stdout and "GET /v1/health during the upload:" in done.stdout
+    assert "round 1: upload 201 case_" in done.stdout and "GET /v1/health during it:" in done.stdout
+    assert "median round: health p95" in done.stdout

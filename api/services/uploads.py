@@ -277,7 +277,7 @@ class UploadChecker:
 
     async def store(self, body: Body, content_type: str, actor: str, limits: RowLimits) -> Stored:
         """Parse, check and store the body; raises ApiError for a refused upload."""
-        memory = None if self._pool is None else body.shared()
+        memory = None if self._pool is None else await run_in_threadpool(body.shared)
         if self._pool is None or memory is None:
             return await run_in_threadpool(store_upload, self.database, content_type, body.buffer, actor, limits)
         url = self.database.engine.url.render_as_string(hide_password=False)
@@ -286,6 +286,7 @@ class UploadChecker:
             answer = await asyncio.wrap_future(future)
         except BrokenProcessPool:
             log.error("an upload worker stopped; starting another")
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._start()
             raise ApiError(503, "upload_check_failed", "the case could not be checked; send it again") from None
         if isinstance(answer, Refused):

@@ -232,11 +232,21 @@ def test_uploads_are_checked_and_stored_by_a_worker_process(settings: Settings) 
             ["children.csv:7: -: more than 5 rows; the service takes at most 5 (ALLOCATOR_MAX_CHILDREN)"],
         )
         assert stored(service) == (2, 2 * len(JSON_CASE), 2)  # the refused uploads stored nothing
+        # A worker that dies (here: killed) fails the upload in hand with 503, nothing stored; the
+        # next upload is checked by a new worker.
+        workers[0].kill()
+        workers[0].wait(10)
+        lost = service.client.post("/v1/cases", json={"files": JSON_CASE}, headers=panel)
+        assert (lost.status_code, lost.json()["code"]) == (503, "upload_check_failed"), lost.text
+        again = service.client.post("/v1/cases", json={"files": JSON_CASE}, headers=panel)
+        assert again.status_code == 201, again.text
+        workers.extend(psutil.Process(pid) for pid in checker._pool._processes)
         # No room in shared memory: checked in a thread of the service instead, same answer.
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(uploads, "_reserved", lambda size: None)
             in_thread = service.client.post("/v1/cases", json={"files": JSON_CASE}, headers=panel)
         assert in_thread.status_code == 201 and in_thread.json()["input_sha256"] == made.json()["input_sha256"]
+        assert stored(service) == (4, 4 * len(JSON_CASE), 4)  # 2 more; the upload lost with its worker stored nothing
     assert not any(worker.is_running() for worker in workers), "an upload worker outlived the service"
 
 

@@ -32,10 +32,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
@@ -188,6 +190,22 @@ def one_attempt(api: Api, concurrent: int, tally: Tally) -> None:
     tally.failed_solves += later["status"] not in ("optimal", "feasible")
 
 
+def stop(server: subprocess.Popen[bytes]) -> int:
+    """SIGTERM the server and wait for it; then end whatever it started that is still running
+    (its worker processes should end with it). How many were left."""
+    try:
+        children = psutil.Process(server.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    server.terminate()
+    server.wait(timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for process in alive:
+        with suppress(psutil.NoSuchProcess):
+            process.kill()
+    return len(alive)
+
+
 @contextmanager
 def served(work: Path, database_url: str | None) -> Iterator[Api]:
     """`allocator serve` on a free loopback port, with a panel key; stopped on leaving."""
@@ -213,8 +231,9 @@ def served(work: Path, database_url: str | None) -> Iterator[Api]:
                     time.sleep(0.1)
             yield api
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            left = stop(server)
+            if left:
+                print(f"  (the server left {left} process(es) running after SIGTERM; ended them)")
 
 
 @contextmanager

@@ -4,10 +4,10 @@ Starts a real `allocator serve` on 127.0.0.1 (upload cap raised for the test), w
 case with a full travel matrix (bench/cases.py: 15,000 children x 200 schools, about 50 MB, most
 of it travel_times.csv), and uploads it as multipart while a client on its own keep-alive
 connection asks GET /v1/health every 10 ms (each request's latency counts from when it was due,
-so a stall of the service counts for every request it held up, not once). Prints the health latency before the upload (idle,
-measured in the same run) and while the upload is read and checked (from its first byte sent to
-its answer), and the upload's outcome. Target: health p95 under 50 ms during the upload, and the
-upload stored (201).
+so a stall of the service counts for every request it held up, not once). Prints the health
+latency before the upload (idle, measured in the same run) and while the upload is read and
+checked (from its first byte sent to its answer), and the upload's outcome. Target: health p95
+under 50 ms during the upload, and the upload stored (201).
 
 The machine is shared: the upload is made --rounds times (3), each after 1 s of idle health
 requests as a baseline, and the target holds for the median round.
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_api import FIELDS, free_port, percentile, service_command  # noqa: E402
 from bench.cases import write_case  # noqa: E402
+from bench.hardening.race import stop  # noqa: E402
 
 TARGET_P95 = 0.050
 INTERVAL = 0.010
@@ -158,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(WARM_UP)  # the worker processes import their modules; let them settle
                 results = [one_round(port, token, body, content_type) for _ in range(rounds)]
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                left = stop(server)
+    if left:
+        print(f"(the server left {left} process(es) running after SIGTERM; ended them)")
     print(f"case: {children:,} children x 200 schools, {rows:,} travel rows, {len(body) / 1e6:.1f} MB multipart")
     for number, result in enumerate(results, 1):
         print(f"round {number}: upload {result.status} {result.outcome} in {result.seconds:.2f} s (read and checked)")

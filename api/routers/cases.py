@@ -1,23 +1,29 @@
 """Cases: upload (multipart or JSON), read, schools and children (paginated)."""
 
-import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from api.dependencies import DatabaseDep, Reader, SettingsDep, Uploader
 from api.errors import ApiError
 from api.routers import V1
 from api.schemas.requests import CaseUpload
-from api.schemas.responses import CaseCreated, CaseOut, Page
+from api.schemas.responses import CaseCreated, CaseOut, ErrorBody, Page
 from api.services import cases as service
-
-router = APIRouter(prefix=f"{V1}/cases", tags=["cases"])
+from api.services.cases import RowLimits
+from api.services.uploads import JSON, MULTIPART, UploadChecker, upload_checker
+from api.settings import Settings
 
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "body too large (`upload_too_large`) or too many rows (`case_too_large`)"},
+    415: {"model": ErrorBody, "description": "neither multipart/form-data nor JSON (`unsupported_media_type`)"},
+    503: {"model": ErrorBody, "description": "the worker checking the case stopped (`upload_check_failed`)"},
+}
 
 UPLOAD_DOC = {
     "requestBody": {
@@ -39,44 +45,40 @@ UPLOAD_DOC = {
 }
 
 
-@router.post("", status_code=201, openapi_extra=UPLOAD_DOC)
-async def upload_case(request: Request, caller: Uploader, database: DatabaseDep, settings: SettingsDep) -> CaseCreated:
-    """Upload a case: one multipart file field per contract file, or `{"files": {name: text}}`."""
-    fields = await _read_fields(request, settings.max_upload_bytes)
-    case = service.create_case(database, fields, caller.key_id)
-    return CaseCreated(case_id=case.case_id, input_sha256=case.input_sha256)
+@asynccontextmanager
+async def _uploads(app: FastAPI) -> AsyncIterator[None]:
+    """With the app (after its own start, which opens the database): where uploads are checked."""
+    settings: Settings = app.state.settings
+    processes = settings.upload_workers if settings.executor == "process" else None
+    async with upload_checker(app.state.database, processes) as checker:
+        app.state.upload_checker = checker
+        yield
 
 
-async def _read_fields(request: Request, max_bytes: int) -> dict[str, bytes]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        return await _form_fields(request, max_bytes)
-    if content_type == "application/json":
-        try:
-            upload = CaseUpload.model_validate(json.loads(await request.body()))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "json_invalid", "the request body is not valid JSON") from None
-        except ValidationError as error:
-            problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()]
-            raise ApiError(422, "request_invalid", "the request is not valid", problems) from None
-        return {name: text.encode() for name, text in upload.files.items()}
-    raise ApiError(415, "unsupported_media_type", "send multipart/form-data or application/json")
+router = APIRouter(prefix=f"{V1}/cases", tags=["cases"], lifespan=_uploads)
 
 
-async def _form_fields(request: Request, max_bytes: int) -> dict[str, bytes]:
-    try:
-        form = await request.form(max_part_size=max_bytes)
-    except Exception as error:  # noqa: BLE001 - starlette raises several kinds for a bad form
-        raise ApiError(400, "form_invalid", f"the multipart form cannot be read: {type(error).__name__}") from None
-    fields: dict[str, bytes] = {}
-    try:
-        for name, value in form.multi_items():
-            if name in fields:
-                raise ApiError(422, "request_invalid", "the request is not valid", [f"{name}: given more than once"])
-            fields[name] = await value.read() if isinstance(value, UploadFile) else value.encode()
-    finally:
-        await form.close()
-    return fields
+@router.post("", status_code=201, openapi_extra=UPLOAD_DOC, responses=UPLOAD_ERRORS)
+async def upload_case(request: Request, caller: Uploader, settings: SettingsDep) -> CaseCreated:
+    """Upload a case: one multipart file field per contract file, or `{"files": {name: text}}`.
+
+    The body is taken as it arrives (413 `upload_too_large` as soon as it passes
+    ALLOCATOR_MAX_UPLOAD_BYTES) and held in memory only; it is parsed, checked and stored off
+    the event loop (api/services/uploads.py), so the service answers while a large case is checked."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() not in (MULTIPART, JSON):
+        raise ApiError(415, "unsupported_media_type", "send multipart/form-data or application/json")
+    checker: UploadChecker = request.app.state.upload_checker
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    async with checker.body(int(declared) if declared.isdigit() and int(declared) <= limit else None) as body:
+        async for chunk in request.stream():
+            if body.size + len(chunk) > limit:
+                raise ApiError(413, "upload_too_large", f"the request body is larger than {limit} bytes")
+            body.add(chunk)
+        limits = RowLimits(settings.max_children, settings.max_schools, settings.max_travel_rows)
+        stored = await checker.store(body, content_type, caller.key_id, limits)
+    return CaseCreated(case_id=stored.case_id, input_sha256=stored.input_sha256)
 
 
 @router.get("/{case_id}")

@@ -2,6 +2,7 @@
 from a rejected upload."""
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from api.errors import ApiError, case_invalid, not_found
@@ -10,17 +11,55 @@ from api.storage import audit
 from api.storage.cases import add_case, case_files, get_case
 from api.storage.database import Database
 from api.storage.tables import CaseRecord
-from models.problems import CaseInvalid
+from data.loader import CHILDREN_FILE, SCHOOLS_FILE
+from data.travel import TRAVEL_FILE
+from models.problems import CaseInvalid, Problem
 
 
-def create_case(database: Database, fields: dict[str, bytes], actor: str) -> CaseRecord:
-    """`fields` maps upload field names (`schools`, ...) to file contents."""
+@dataclass(frozen=True)
+class RowLimits:
+    """The most rows (lines after the header) a case may have in each file, and the setting
+    that says so."""
+
+    children: int
+    schools: int
+    travel_rows: int
+
+    def limits(self) -> list[tuple[str, int, str]]:
+        return [
+            (SCHOOLS_FILE, self.schools, "ALLOCATOR_MAX_SCHOOLS"),
+            (CHILDREN_FILE, self.children, "ALLOCATOR_MAX_CHILDREN"),
+            (TRAVEL_FILE, self.travel_rows, "ALLOCATOR_MAX_TRAVEL_ROWS"),
+        ]
+
+
+def too_many_rows(files: dict[str, bytes], limits: RowLimits) -> list[Problem]:
+    """A problem, located at the first line past the limit, for each file with more lines after
+    its header than the service takes. Counted in the bytes, before the case is parsed."""
+    problems = []
+    for name, most, setting in limits.limits():
+        content = files.get(name, b"")
+        lines = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
+        if lines - 1 > most:
+            message = f"more than {most} rows; the service takes at most {most} ({setting})"
+            problems.append(Problem(name, most + 2, "-", message))
+    return problems
+
+
+def create_case(database: Database, fields: dict[str, bytes], actor: str, limits: RowLimits) -> CaseRecord:
+    """`fields` maps upload field names (`schools`, ...) to file contents. Nothing is stored from
+    a case with unknown fields (422 `unknown_file`), too many rows (413 `case_too_large`) or
+    problems (422 `case_invalid`)."""
     unknown = sorted(set(fields) - set(FIELD_FILES))
     if unknown:
         expected = ", ".join(FIELD_FILES)
         problems = [f"{name}: not a case file; expected one of {expected}" for name in unknown]
         raise ApiError(422, "unknown_file", "the upload names files that are not part of a case", problems)
     files = {FIELD_FILES[name]: content for name, content in fields.items()}
+    oversized = too_many_rows(files, limits)
+    if oversized:
+        lines = CaseInvalid(oversized).lines()
+        raise ApiError(413, "case_too_large", f"{len(lines)} file(s) have more rows than the service takes", lines)
     try:
         loaded = load_files(files)
     except CaseInvalid as error:

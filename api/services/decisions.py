@@ -10,8 +10,13 @@ Anything else is 409 `decision_does_not_match_run`.
 
 An `accept` or `override` becomes a lock for the next run, so it is checked the way the
 run will use it: the case is loaded with every lock (old and new) applied, and any
-problem (a wrong need or age, more locks than places) is a 422 `decision_conflicts`
-listing the loader's problems.
+problem (a wrong need or age) is a 422 `decision_conflicts` listing the loader's problems;
+a school whose places of the child's need are all locked already is a 409 `no_place_left`.
+
+The check and the insert cannot interleave with another decision about the case: the insert
+happens in a transaction that holds the case (`Database.serialised()` and `hold_case`), and
+the check is repeated there whenever another decision was stored since it was first made. So
+concurrent decisions never lock more children than there are places; each loser gets the 409.
 """
 
 from typing import Any, Literal
@@ -23,7 +28,7 @@ from api.storage import audit
 from api.storage.audit import entries_for_case
 from api.storage.cases import case_files, get_case
 from api.storage.database import Database
-from api.storage.decisions import LOCKING, add_decision, decisions_for_case, locks_for_case
+from api.storage.decisions import LOCKING, add_decision, decisions_for_case, hold_case, locks_for_case
 from api.storage.placements import has_placements, placement_of
 from api.storage.runs import get_run, status_of
 from api.storage.tables import AuditEntry, DecisionRecord
@@ -58,12 +63,15 @@ def record_decision(database: Database, case_id: str, decision: dict[str, Any], 
     if school_id not in school_rows(files):
         raise ApiError(422, "school_unknown", f"school '{school_id}' is not in case '{case_id}'")
     _check_against_run(decision["decision"], child_id, school_id, run_id, proposed)
-    if decision["decision"] in LOCKING:
-        try:
-            load_files(files, {**locks, child_id: school_id})
-        except CaseInvalid as error:
-            raise ApiError(422, "decision_conflicts", "the placement cannot be kept as a lock", error.lines()) from None
-    with database.session() as session:
+    locking = decision["decision"] in LOCKING
+    if locking:  # checked before the case is held, so that the hold stays short ...
+        _check_lock(files, locks, child_id, school_id)
+    with database.serialised() as session:
+        if not hold_case(session, case_id):
+            raise not_found("case", case_id)
+        now_locked = locks_for_case(session, case_id)
+        if locking and now_locked != locks:  # ... and again if another decision came in between
+            _check_lock(files, now_locked, child_id, school_id)
         record = add_decision(
             session, case_id, child_id, school_id, decision["decision"], decision["reason"], key_id, run_id
         )
@@ -82,6 +90,45 @@ def record_decision(database: Database, case_id: str, decision: dict[str, Any], 
             },
         )
     return record
+
+
+def _check_lock(files: dict[str, bytes], locks: dict[str, str], child_id: str, school_id: str) -> None:
+    """The case must load with the child locked at the school besides `locks` (the panel's other
+    locks): 409 `no_place_left` when every place of the child's need there is already locked,
+    422 `decision_conflicts` with the loader's problems for anything else."""
+    try:
+        load_files(files, {**locks, child_id: school_id})
+    except CaseInvalid as error:
+        full = _places_all_locked(files, locks, child_id, school_id)
+        if full is not None:
+            raise ApiError(409, "no_place_left", full, error.lines()) from None
+        raise ApiError(422, "decision_conflicts", "the placement cannot be kept as a lock", error.lines()) from None
+
+
+def _places_all_locked(files: dict[str, bytes], locks: dict[str, str], child_id: str, school_id: str) -> str | None:
+    """Why the school has no place left for the child (every place of the child's need there is
+    locked to other children, by the panel or the upload), or None when a place is left or the
+    lock fails for another reason (no such need there, the child's age)."""
+    try:
+        case = load_files(files, {name: school for name, school in locks.items() if name != child_id}).case
+    except CaseInvalid:  # the other locks no longer load (stored before decisions were serialised)
+        return None
+    child = next(found for found in case.children if found.child_id == child_id)
+    school = next(found for found in case.schools if found.school_id == school_id)
+    places = sum(offer.places for offer in case.places if (offer.school_id, offer.need) == (school_id, child.need))
+    if places <= 0 or not school.takes_age(child.age):
+        return None
+    taken = sum(
+        1
+        for other in case.children
+        if other.child_id != child_id and other.locked_school_id == school_id and other.need == child.need
+    )
+    if taken < places:
+        return None
+    return (
+        f"'{school_id}' has {places} {child.need.value} place(s) and all are locked to other children; "
+        f"no place is left for child '{child_id}'"
+    )
 
 
 def _check_against_run(decision: Decision, child_id: str, school_id: str, run_id: str, proposed: str | None) -> None:

@@ -3,8 +3,19 @@
 `open_database(url)` applies every migration in `api/migrations` (built in code, so no
 alembic.ini is needed in the working folder) and returns a `Database` handing out sessions.
 SQLite runs in WAL mode with a busy timeout so that the worker pool and requests can share it.
+
+The SQLite file holds children's home locations: it is created readable and writable by its
+owner only (0600), and SQLite gives its `-wal` and `-shm` journals the same mode; files left
+with wider modes by an older version are narrowed when the database is opened.
+
+`Database.serialised()` is a session for a check-then-write that must not interleave with
+another one (a decision's capacity check and its insert, revoking an admin key): on SQLite its
+transaction takes the database's write lock when it begins (BEGIN IMMEDIATE); on PostgreSQL the
+caller also locks the row that guards what it checks (SELECT ... FOR UPDATE).
 """
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,10 +24,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+FILE_MODE = 0o600
+"""The SQLite database and its journals: owner read and write only."""
+JOURNALS = ("", "-wal", "-shm", "-journal")
 
 
 @dataclass
@@ -30,12 +45,53 @@ class Database:
         with self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def serialised(self) -> Iterator[Session]:
+        """A session whose transaction never interleaves with another serialised one on SQLite
+        (it holds the write lock from its first statement); on PostgreSQL, lock the guarding
+        row first thing (`with_for_update`). Committed on success, rolled back on any error."""
+        with self.sessions.begin() as session:
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens a transaction only before a write; this one opens at once and
+                # waits (busy_timeout) for any other writer to finish.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(parsed.database)
+
+
+def make_private(path: Path) -> None:
+    """Create the SQLite file owner-only when missing, and narrow it and any journal beside it to
+    0600 when they are wider. A missing folder is left for SQLite to report."""
+    if not path.parent.is_dir():
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    for suffix in JOURNALS:
+        found = path.with_name(path.name + suffix)
+        try:
+            mode = stat.S_IMODE(found.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & ~FILE_MODE:
+            found.chmod(FILE_MODE)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        file = sqlite_file(url)
+        if file is not None:
+            make_private(file)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

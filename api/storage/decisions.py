@@ -2,15 +2,26 @@
 
 The latest decision about a child wins: `accept` or `override` locks the child to that
 school (`locked_school_id` in the next run); `refuse` leaves the child unlocked.
+
+Decisions about one case are checked and stored one at a time: `hold_case` locks the case's row
+(PostgreSQL: SELECT ... FOR NO KEY UPDATE, which still lets runs of the case be inserted) inside
+a `Database.serialised()` session (SQLite: BEGIN IMMEDIATE), so the locks read after it are
+the latest, and no other decision about the case can be stored before this transaction ends.
 """
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.storage.clock import now
-from api.storage.tables import DecisionRecord
+from api.storage.tables import CaseRecord, DecisionRecord
 
 LOCKING = ("accept", "override")
+
+
+def hold_case(session: Session, case_id: str) -> bool:
+    """Lock the case's row until the session's transaction ends; False when there is no such case."""
+    query = select(CaseRecord.case_id).where(CaseRecord.case_id == case_id).with_for_update(key_share=True)
+    return session.scalar(query) is not None
 
 
 def add_decision(

@@ -5,7 +5,9 @@ from sqlalchemy.orm import Session
 
 from api.access import Role, make_key, secret_matches, split_token
 from api.storage.clock import now
-from api.storage.tables import ApiKey
+from api.storage.tables import ApiKey, AuditEntry
+
+KEY_ACTIONS = ("key_created", "key_revoked")
 
 
 def create_key(session: Session, role: Role, label: str = "", created_by: str | None = None) -> tuple[ApiKey, str]:
@@ -40,8 +42,31 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.key_id)))
 
 
+def hold_active_admin_keys(session: Session) -> list[str]:
+    """The ids of the admin keys not revoked, locked until the session's transaction ends
+    (PostgreSQL: SELECT ... FOR UPDATE; SQLite: use a `Database.serialised()` session), so two
+    revocations cannot both see the other's key still active."""
+    query = (
+        select(ApiKey.key_id)
+        .where(ApiKey.role == Role.ADMIN.value, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.key_id)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
+
+
 def revoke_key(session: Session, key_id: str) -> ApiKey | None:
     record = session.get(ApiKey, key_id)
     if record is not None and record.revoked_at is None:
         record.revoked_at = now()
     return record
+
+
+def key_audit_entries(session: Session) -> list[AuditEntry]:
+    """The audit log's key_created and key_revoked entries, oldest first."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.case_id.is_(None), AuditEntry.action.in_(KEY_ACTIONS))
+        .order_by(AuditEntry.entry_id)
+    )
+    return list(session.scalars(query))

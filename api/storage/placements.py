@@ -47,9 +47,12 @@ def has_placements(session: Session, run_id: str) -> bool:
 def placement_page(
     session: Session, run_id: str, where: PlacementFilter, offset: int, limit: int
 ) -> tuple[int, list[PlacementRecord]]:
-    """(how many match, the page of them in children.csv order)."""
+    """(how many match, the page of them in children.csv order). An offset past the last match is
+    an empty page, whatever its size (the databases refuse an OFFSET beyond 64 bits)."""
     conditions = where.conditions(run_id)
     total = session.scalar(select(func.count()).select_from(PlacementRecord).where(*conditions)) or 0
+    if offset >= total:
+        return int(total), []
     query = select(PlacementRecord).where(*conditions).order_by(PlacementRecord.position).offset(offset).limit(limit)
     return int(total), list(session.scalars(query))
 

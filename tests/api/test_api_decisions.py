@@ -65,8 +65,11 @@ def test_decisions_the_case_cannot_keep_are_refused_with_the_loaders_problems(se
             service, case_id, child_id=child_id, school_id="S1", decision="accept", reason="ok", run_id=run_id
         )
         assert accepted.status_code == 201, accepted.text
+    # S1's two ASD places are locked: no place is left there (409, as for the loser of a race)
+    full = decide(service, case_id, child_id="C002", school_id="S1", decision="override", reason="p", run_id=run_id)
+    assert (full.status_code, full.json()["code"]) == (409, "no_place_left"), full.text
+    assert any("children.csv" in line and "S1" in line for line in full.json()["problems"])
     attempts = [
-        ({"child_id": "C002", "school_id": "S1"}, "decision_conflicts", "S1"),  # S1's two ASD places are locked
         ({"child_id": "C007", "school_id": "S1"}, "decision_conflicts", "age"),  # S1 takes ages 4-11
         ({"child_id": "C005", "school_id": "S1"}, "decision_conflicts", "SLCN"),  # S1 has no SLCN places
         ({"child_id": "NOBODY", "school_id": "S1"}, "child_unknown", ""),

@@ -25,6 +25,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "the key's role may not do this (`forbidden`)",
         404: "unknown case, run, child or key",
         413: "request body too large (`upload_too_large`)",
+        409: "the request conflicts with what is stored (e.g. `run_finished`, `no_place_left`, "
+        "`decision_does_not_match_run`, `last_admin_key`)",
         422: "invalid case (`case_invalid`) or request (`request_invalid`)",
     }.items()
 }

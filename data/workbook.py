@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
@@ -44,9 +45,9 @@ from data.case_tables import (
 from data.case_tables import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
 from data.outputs import OutputError
 from data.rows import Ids, friendly_message, require_columns
-from data.tables import RawTable
+from data.tables import RawTable, check_header_cells, check_row_cells, column_label, repeated_column_message
 from data.travel import TravelTable, travel_table_from_frame
-from models.case import Policy
+from models.case import Policy, shown
 from models.problems import CaseInvalid, Problem
 
 REQUIRED_SHEETS = ("schools", "places", "children")
@@ -54,7 +55,6 @@ OPTIONAL_SHEETS = ("preferences", "travel_times", "policy")
 CASE_SHEETS = REQUIRED_SHEETS + OPTIONAL_SHEETS
 TRAVEL_COLUMNS = ("child_id", "school_id", "minutes")
 POLICY_COLUMNS = ("key", "value")
-
 
 
 def load_workbook_case(path: Path) -> LoadedCase:
@@ -143,10 +143,12 @@ def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
         cells = [cell_text(value) for value in values]
         if not any(cells):
             continue
+        texts = [value if isinstance(value, str) else "" for value in values]  # before cell_text strips them
         if table is None:
             while cells and not cells[-1]:
                 cells.pop()
-            table = RawTable(name, cells)
+            check_header_cells(name, row_number, texts, problems)
+            table = RawTable(name, cells, header_line=row_number)
             _check_header(name, row_number, cells, problems)
             continue
         width = len(table.header)
@@ -161,6 +163,7 @@ def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
                 )
             )
             continue
+        check_row_cells(table, row_number, texts[:width], problems)
         table.rows.append(cells[:width] + [""] * (width - len(cells)))
         table.lines.append(row_number)
     if table is None:
@@ -174,7 +177,7 @@ def _check_header(name: str, row: int, header: list[str], problems: list[Problem
         if not column:
             problems.append(Problem(name, row, "-", f"header cell {_column_letter(index)} is empty"))
         elif column in seen:
-            problems.append(Problem(name, row, column, "column appears twice in the header"))
+            problems.append(Problem(name, row, column_label(column), repeated_column_message(column)))
         seen.add(column)
 
 
@@ -189,15 +192,12 @@ def _travel_table(
     if not require_columns(table, TRAVEL_COLUMNS, problems):
         return TravelTable.empty(len(school_ids))
     index = table.column_index()
+    kept = [(line, row) for line, row in zip(table.lines, table.rows, strict=True) if line not in table.refused]
     frame = pd.DataFrame(
-        {column: pd.Series([row[index[column]] for row in table.rows], dtype="string") for column in TRAVEL_COLUMNS}
+        {column: pd.Series([row[index[column]] for _, row in kept], dtype="string") for column in TRAVEL_COLUMNS}
     )
-    found: list[Problem] = []
-    travel = travel_table_from_frame(
-        frame, table.name, child_ids, school_ids, found, first_line=0, children=children, schools=schools
-    )
-    problems.extend(Problem(p.file, table.lines[p.line], p.column, p.message) for p in found)
-    return travel
+    lines = np.array([line for line, _ in kept], dtype=np.int64)
+    return travel_table_from_frame(frame, table.name, child_ids, school_ids, problems, lines, children, schools)
 
 
 def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
@@ -208,12 +208,14 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
     settings: dict[str, Any] = {}
     row_of: dict[str, int] = {}
     for line, row in zip(table.lines, table.rows, strict=True):
+        if line in table.refused:
+            continue  # a refused character: already a problem
         key, value = row[index["key"]], row[index["value"]]
         if not key:
             problems.append(Problem(table.name, line, "key", "required value is empty"))
             continue
         if key in row_of:
-            problems.append(Problem(table.name, line, key, f"setting already given on row {row_of[key]}"))
+            problems.append(_key_problem(table.name, line, key, f"setting already given on row {row_of[key]}"))
             continue
         row_of[key] = line
         if value == "":
@@ -223,7 +225,7 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
         for part in parts[:-1]:
             nested = target.setdefault(part, {})
             if not isinstance(nested, dict):
-                problems.append(Problem(table.name, line, key, f"'{part}' is a setting, not a group of settings"))
+                problems.append(_key_problem(table.name, line, key, f"'{part}' is a setting, not a group of settings"))
                 break
             target = nested
         else:
@@ -234,8 +236,14 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
         for detail in error.errors():
             key = ".".join(str(part) for part in detail["loc"]) or "-"
             line = row_of.get(key) or next((r for k, r in row_of.items() if k.startswith(key + ".")), 0)
-            problems.append(Problem(table.name, line, key, friendly_message(detail)))
+            problems.append(_key_problem(table.name, line, key, friendly_message(detail)))
         return Policy()
+
+
+def _key_problem(sheet: str, line: int, key: str, message: str) -> Problem:
+    """A problem located at a policy key; a key that cannot be a column label is named in the message."""
+    label = column_label(key)
+    return Problem(sheet, line, label, message if label != "-" else f"{message} (key '{shown(key)}')")
 
 
 # --- the template ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ turned into text as the CSV loader expects: whole numbers without a decimal poin
 (1.0 -> "1"), other numbers in their shortest exact form, dates as ISO dates.
 """
 
+import contextlib
 import datetime
 import hashlib
 import io
@@ -20,7 +21,7 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from data.case_tables import (
 )
 from data.case_tables import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
 from data.outputs import OutputError
-from data.rows import Ids, friendly_message, require_columns
+from data.rows import Ids, friendly_message, require_columns, shown_message
 from data.tables import RawTable, check_header_cells, check_row_cells, column_label, repeated_column_message
 from data.travel import TravelTable, travel_table_from_frame
 from models.case import Policy, shown
@@ -100,10 +101,23 @@ def read_workbook_sheets(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        problems.append(Problem(path.name, 0, "-", f"cannot be read as an Excel workbook (.xlsx): {error}"))
+            return _read_sheets(path, problems, wanted)
+    except _Unreadable as error:
+        cause = error.__cause__ or error
+        message = f"cannot be read as an Excel workbook (.xlsx): {shown_message(str(cause) or type(cause).__name__)}"
+        problems.append(Problem(path.name, 0, "-", message))
         return None
+
+
+class _Unreadable(Exception):
+    """openpyxl could not read the file: a damaged zip or XML, or what it does not support."""
+
+
+def _read_sheets(path: Path, problems: list[Problem], wanted: tuple[str, ...]) -> dict[str, RawTable]:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - any failure of openpyxl on a file is the file's
+        raise _Unreadable() from error
     try:
         tables: dict[str, RawTable] = {}
         for sheet in book.worksheets:
@@ -114,7 +128,25 @@ def read_workbook_sheets(
                     tables[key] = table
         return tables
     finally:
-        book.close()
+        with contextlib.suppress(Exception):
+            book.close()
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows of values; openpyxl reads a read-only sheet as it goes, so a damaged
+    part of the file (a corrupt stream, bad XML) shows only here."""
+    try:
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # some writers record a wrong used range; read every row
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            yield tuple(values)
+    except Exception as error:  # noqa: BLE001 - any failure of openpyxl on a file is the file's
+        raise _Unreadable() from error
 
 
 def cell_text(value: object) -> str:
@@ -136,10 +168,8 @@ def cell_text(value: object) -> str:
 
 def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
     name = sheet.title
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()  # some writers record a wrong used range; read every row
     table: RawTable | None = None
-    for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for row_number, values in enumerate(_sheet_rows(sheet), start=1):
         cells = [cell_text(value) for value in values]
         if not any(cells):
             continue

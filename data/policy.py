@@ -1,5 +1,6 @@
 """policy.toml: the panel's rules for a round."""
 
+import json
 import re
 
 from pydantic import ValidationError
@@ -60,9 +61,14 @@ def _key_line(text: str, loc: tuple[object, ...]) -> int:
             if section is None and current == key:
                 return number
             continue
-        if re.match(rf"^{re.escape(key)}\s*=", stripped) and current == section:
+        if current == section and any(re.match(rf"^{re.escape(form)}\s*[=.]", stripped) for form in _key_forms(key)):
             return number
     return 0
+
+
+def _key_forms(key: str) -> tuple[str, ...]:
+    """How a key may be written: bare, or quoted (with its escapes as JSON writes them, as TOML's)."""
+    return (key, f'"{key}"', f"'{key}'", json.dumps(key))
 
 
 def _brief(value: object) -> str:

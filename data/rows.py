@@ -125,7 +125,7 @@ def friendly_message(detail: Any) -> str:
     if kind == "finite_number":
         return f"'{value}' is not a finite number"
     if kind in ("greater_than_equal", "greater_than"):
-        bound = context.get("ge", context.get("gt"))
+        bound = _number(context.get("ge", context.get("gt")))
         if bound == 0:
             return (
                 f"{value} is negative; it must be 0 or more"
@@ -134,7 +134,7 @@ def friendly_message(detail: Any) -> str:
             )
         return f"{value} is below the smallest allowed value {bound}"
     if kind in ("less_than_equal", "less_than"):
-        bound = context.get("le", context.get("lt"))
+        bound = _number(context.get("le", context.get("lt")))
         return f"{value} is above the largest allowed value {bound}"
     if kind == "enum":
         return f"'{value}' is not one of {context.get('expected', '')}"
@@ -147,6 +147,11 @@ def friendly_message(detail: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown key"
     return shown_message(str(detail["msg"]))
+
+
+def _number(bound: object) -> object:
+    """A limit as written in the README: 25, 1, 10000000 (not 1.0 for a decimal's whole limit)."""
+    return int(bound) if isinstance(bound, float) and bound.is_integer() else bound
 
 
 def shown_message(message: str) -> str:

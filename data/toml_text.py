@@ -2,9 +2,10 @@
 
 A policy or a scenario is a few lines. A file over MAX_TOML_BYTES, or values nested more than
 MAX_TOML_DEPTH tables or arrays deep, is a problem: tomllib parses nesting by recursion and
-would end in a RecursionError (an internal error) on a file of a few kilobytes of `[`. Nesting
-in brackets is found by a scan of the text before parsing (so it is located at its line), and
-nesting made by dotted keys is measured on the parsed value.
+would end in a RecursionError (an internal error) on a file of a few kilobytes of `[`, and keeps
+every prefix of a dotted key (gigabytes for a key of 100,000 parts). Both are found by a scan of
+the text before parsing (so they are located at their line); nesting that only the parsed value
+shows (table headers and dotted keys adding up) is measured on it.
 """
 
 import re
@@ -17,8 +18,8 @@ from models.problems import Problem
 MAX_TOML_BYTES = 1_048_576
 MAX_TOML_DEPTH = 20
 
-# The characters that open or close strings, comments, arrays and tables, and line ends.
-_TOKENS = re.compile(r'"""|\'\'\'|[\[\]{}"\'#\n]')
+# What opens or closes strings, comments, arrays and tables; key dots, `=`, `,` and line ends.
+_TOKENS = re.compile(r'"""|\'\'\'|\[\[|\]\]|[\[\]{}"\'#\n.=,]')
 
 
 def read_toml(text: str, name: str, problems: list[Problem]) -> dict[str, Any] | None:
@@ -27,7 +28,7 @@ def read_toml(text: str, name: str, problems: list[Problem]) -> dict[str, Any] |
     if size > MAX_TOML_BYTES:
         problems.append(Problem(name, 0, "-", f"file is {size:,} bytes; at most {MAX_TOML_BYTES:,} (1 MB) are read"))
         return None
-    deep = _deep_bracket_line(text)
+    deep = _deep_line(text)
     if deep is not None:
         problems.append(Problem(name, deep, "-", _too_deep()))
         return None
@@ -56,28 +57,59 @@ def _line_from_toml_error(message: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _deep_bracket_line(text: str) -> int | None:
-    """The line where arrays and inline tables (and table headers) first nest more than
-    MAX_TOML_DEPTH deep, outside strings and comments; None when they never do."""
-    depth, line = 0, 1
+def _deep_line(text: str) -> int | None:
+    """The line where arrays, inline tables and table headers first nest more than MAX_TOML_DEPTH
+    deep, or a key first has more than MAX_TOML_DEPTH dotted parts, outside strings and comments;
+    None when neither happens. (tomllib keeps every prefix of a dotted key: a key of 100,000
+    parts would take gigabytes before any check on the parsed value could run.)"""
+    line = 1
+    stack: list[str] = []  # "[" an array, "{" an inline table, "H" a table header's brackets
+    in_key, parts = True, 1  # a key is being read (and its dotted parts so far)
     state: str | None = None  # the open string's quote, "#" in a comment, None elsewhere
     for match in _TOKENS.finditer(text):
         token = match.group()
+        if state is not None:
+            if token == "\n":
+                line += 1
+                if state in ("#", '"', "'"):
+                    state = None  # a comment or a one-line string ends with its line
+            elif token == state and not (state in ('"', '"""') and _escaped_at(text, match.start())):
+                state = None
+            continue
         if token == "\n":
             line += 1
-            if state in ("#", '"', "'"):
-                state = None  # a comment or a one-line string ends with its line
-        elif state is None:
-            if token == "#" or token in ('"""', "'''", '"', "'"):
-                state = token
-            elif token in "[{":
-                depth += 1
-                if depth > MAX_TOML_DEPTH:
-                    return line
-            elif token in "]}":
-                depth = max(depth - 1, 0)
-        elif token == state and not (state in ('"', '"""') and _escaped_at(text, match.start())):
-            state = None
+            if not stack:
+                in_key, parts = True, 1
+        elif token == "#" or token in ('"""', "'''", '"', "'"):
+            state = token
+        elif token in ("[", "[["):
+            header = not stack and in_key
+            stack.extend("H" if header else "[" for _ in range(1 if header else len(token)))
+            in_key = header
+            if len(stack) > MAX_TOML_DEPTH:
+                return line
+        elif token == "{":
+            stack.append("{")
+            in_key, parts = True, 1
+            if len(stack) > MAX_TOML_DEPTH:
+                return line
+        elif token in ("]", "]]"):
+            for _ in range(1 if stack[-1:] == ["H"] else len(token)):
+                if stack:
+                    stack.pop()
+            in_key = False
+        elif token == "}":
+            if stack:
+                stack.pop()
+            in_key = False
+        elif token == "." and in_key:
+            parts += 1
+            if parts > MAX_TOML_DEPTH:
+                return line
+        elif token == "=":
+            in_key = False
+        elif token == "," and stack[-1:] == ["{"]:
+            in_key, parts = True, 1
     return None
 
 

@@ -147,9 +147,41 @@ def read_travel_times(
         message = f"row has {fields} fields but the header has {len(frame.columns)}"
         problems.append(Problem(name, int(lines[0]) if lines.size else header_line + 1, "-", message))
         return TravelTable.empty(len(school_ids))
+    raw_minutes = _minutes_as_text(source, frame)
     return travel_table_from_frame(
-        frame, name, child_ids, school_ids, problems, lines, children, schools, header_line=header_line
+        frame, name, child_ids, school_ids, problems, lines, children, schools, header_line, raw_minutes
     )
+
+
+# Bytes that cannot hold or hide a refused character: printable ASCII but the quote, and line ends.
+_PLAIN = bytes(range(0x20, 0x7F)).replace(b'"', b"") + b"\n\r"
+
+
+def _minutes_as_text(source: bytes, frame: pd.DataFrame) -> "pd.Series[str] | None":
+    """The minutes cells as written, when pandas read them as numbers and either some number is a
+    problem (to be shown as written: `1e20`, not 1e+20) or the file might hide a refused character
+    in a cell (pandas reads `"7\t"` as 7): read again as text, that column only. None when it need
+    not be: the usual file, printable ASCII with nothing quoted and every figure right."""
+    labels = [column for column in frame.columns if str(column).strip() == "minutes"]
+    if len(labels) != 1 or not pd.api.types.is_numeric_dtype(frame[labels[0]].dtype):
+        return None
+    with np.errstate(all="ignore"):
+        values = frame[labels[0]].to_numpy(dtype=np.float64)
+        right = np.isfinite(values) & (np.floor(values) == values) & (values >= 0) & (values <= MAX_GIVEN_MINUTES)
+    if right.all() and source.isascii() and not source.translate(None, _PLAIN):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = pd.read_csv(
+            io.BytesIO(source),
+            usecols=labels,
+            dtype=str,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    return text[labels[0]] if len(text) == len(frame) else None
 
 
 def _unreadable(name: str, source: bytes, error: Exception) -> Problem:
@@ -177,13 +209,16 @@ def _record_lines(source: bytes, count: int) -> tuple[int, list[str], IntArray]:
     A file with one row per line (no blank line, no line break inside quotes: the usual case,
     told apart by counting line ends) has the header on line 1 and row i on line i + 2;
     otherwise the lines are found by reading the file again with the csv module."""
-    ends = source.count(b"\n") + source.count(b"\r") - source.count(b"\r\n")
+    ends = source.count(b"\n")
+    if b"\r" in source:  # old Mac line ends count too, Windows ones once
+        ends += source.count(b"\r") - source.count(b"\r\n")
     physical = ends + (1 if source and not source.endswith((b"\n", b"\r")) else 0)
-    text = source.decode("utf-8-sig", errors="replace")
     if physical == count + 1:
-        first_line = text.split("\n", 1)[0].split("\r", 1)[0]
+        first_end = min(end for end in (source.find(b"\n"), source.find(b"\r", 0, 100_000), len(source)) if end >= 0)
+        first_line = source[:first_end].decode("utf-8-sig", errors="replace")
         header = next(iter(csv_records(first_line)), (1, []))[1]
         return 1, header, np.arange(count, dtype=np.int64) + 2
+    text = source.decode("utf-8-sig", errors="replace")
     try:
         records = [(line, cells) for line, cells in csv_records(text) if not _blank(cells)]
     except CsvError:
@@ -204,8 +239,10 @@ def travel_table_from_frame(
     children: Ids | None = None,
     schools: Ids | None = None,
     header_line: int = 1,
+    raw_minutes: "pd.Series[str] | None" = None,
 ) -> TravelTable:
-    """Check and index a travel frame; `lines[i]` is the line (or sheet row) of row i.
+    """Check and index a travel frame; `lines[i]` is the line (or sheet row) of row i;
+    `raw_minutes` the minutes cells as written when the frame holds them as numbers.
 
     Minutes must be whole numbers from 0 to MAX_GIVEN_MINUTES (finite: `inf`, `nan` and `1e20`
     are problems); ids must hold no refused character. Each kind of problem lists its first
@@ -221,7 +258,12 @@ def travel_table_from_frame(
     minutes_cells: pd.Series = frame["minutes"]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # overflow to inf is checked below
-        if pd.api.types.is_integer_dtype(minutes_cells.dtype):
+        if raw_minutes is not None:  # read as numbers; the cells as written say what they hold
+            minutes_cells = raw_minutes
+            minutes_text = raw_minutes.astype("string").str.strip()
+            minutes = pd.to_numeric(minutes_text, errors="coerce")
+            refused_minutes = _refused_cells(raw_minutes.astype("string"))
+        elif pd.api.types.is_integer_dtype(minutes_cells.dtype):
             # Fast path: the parser already read every cell as a whole number.
             minutes_text = minutes_cells
             minutes = minutes_cells
@@ -248,9 +290,8 @@ def travel_table_from_frame(
     _report(problems, name, "school_id", lines, bad_school, frame["school_id"], _says("unknown school '{}'"))
     _report(problems, name, "minutes", lines, not_number, minutes_text, _says("'{}' is not a whole number"))
     _report(problems, name, "minutes", lines, fractional, minutes_text, _says("'{}' is not a whole number"))
-    _report(
-        problems, name, "minutes", lines, negative, minutes_text, _says("{} is negative; minutes must be 0 or more")
-    )
+    negative_message = _says("{} is negative; minutes must be 0 or more")
+    _report(problems, name, "minutes", lines, negative, minutes_text, negative_message)
     too_many = f"{{}} is above the largest allowed value {MAX_GIVEN_MINUTES} (a week)"
     _report(problems, name, "minutes", lines, too_large, minutes_text, _says(too_many))
     wrong = bad_child | bad_school | refused_child | refused_school | refused_minutes

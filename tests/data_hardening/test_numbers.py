@@ -302,3 +302,34 @@ def test_every_limit_itself_is_allowed_and_solved_right(tmp_path: Path, run_cli:
     assert summary["placed"] == 3 and summary["status"] == "optimal"
     # the pole-to-pole estimate (20,004 km at 1 km/h, 10 times round about) is about 12 million minutes
     assert max(p.travel_minutes or 0 for p in allocation.placements) > 10_000_000
+
+
+def test_travel_problems_keep_their_lines_after_blank_lines_and_line_breaks(tmp_path: Path, run_cli: CliRunner) -> None:
+    # lines 1-2 blank, 3 the header, 5 blank, 7-8 one quoted record; figures shown as written
+    travel = '\n\nchild_id,school_id,minutes\nK1,S1,5\n\nK3,S1,inf\n"K3","C1","7\r\n"\nK3,S2,-1\nK2,S1,1e20\n'
+    case = case_with(tmp_path / "case", {"travel_times.csv": travel})
+    assert cli_problems(run_cli, "solve", case, out=tmp_path / "out") == [
+        "travel_times.csv:6: minutes: 'inf' is not a whole number",
+        "travel_times.csv:8: minutes: '7\\r\\n' contains a control character (U+000D)",
+        "travel_times.csv:9: minutes: -1 is negative; minutes must be 0 or more",
+        "travel_times.csv:10: minutes: 1e20 is above the largest allowed value 10080 (a week)",
+    ]
+
+
+def test_travel_rows_of_the_wrong_length(tmp_path: Path, run_cli: CliRunner) -> None:
+    # pandas would take the first column of rows one field longer than the header as an index
+    longer_first = "child_id,school_id,minutes\nK1,S1,5,9\nK3,S1,4,3\n"
+    case = case_with(tmp_path / "a", {"travel_times.csv": longer_first})
+    assert cli_problems(run_cli, "solve", case, out=tmp_path / "out") == [
+        "travel_times.csv:2: -: row has 4 fields but the header has 3",
+    ]
+    longer_later = "child_id,school_id,minutes\n\nK1,S1,5\nK3,S1,4,3\n"
+    case = case_with(tmp_path / "b", {"travel_times.csv": longer_later})
+    assert cli_problems(run_cli, "solve", case, out=tmp_path / "out") == [
+        "travel_times.csv:4: -: row has 4 fields but the header has 3",
+    ]
+    repeated = "child_id,school_id,minutes,minutes\nK1,S1,5,6\n"
+    case = case_with(tmp_path / "c", {"travel_times.csv": repeated})
+    assert cli_problems(run_cli, "solve", case, out=tmp_path / "out") == [
+        "travel_times.csv:1: minutes: column appears twice in the header",
+    ]

@@ -599,15 +599,16 @@ def _policy_rows(content: bytes) -> list[list[str]] | None:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None
     rows = [["key", "value"]]
-
-    def walk(prefix: str, value: object) -> None:
+    stack: list[tuple[str, object]] = [("", raw)]
+    while stack:  # iteratively: a fuzzed policy may nest deeper than Python's recursion limit
+        prefix, value = stack.pop()
         if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+            stack.extend((f"{prefix}.{key}" if prefix else str(key), inner) for key, inner in reversed(value.items()))
         else:
-            rows.append([prefix, str(value)])
-
-    walk("", raw)
+            try:
+                rows.append([prefix, str(value)])
+            except RecursionError:  # an array nested too deep for str(): left out
+                continue
     return rows
 
 

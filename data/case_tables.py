@@ -69,13 +69,13 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     schools = _schools(tables.schools, problems)
     school_by_id = {school.school_id: school for school in schools}
     school_ids = Ids(set(school_by_id), _declared(tables.schools, "school_id") if schools_ok else None)
-    places, unreadable_places = _places(tables.places, school_ids, problems)
+    places, untyped_places = _places(tables.places, school_ids, problems)
     children = _children(tables.children, school_ids, problems)
     child_ids = [child.child_id for _, child in children]
     child_idset = Ids(set(child_ids), _declared(tables.children, "child_id") if children_ok else None)
     preferences = _preferences(tables.preferences, child_idset, school_ids, problems)
     if schools_ok and places_ok:
-        _check_locks(tables.children, children, school_by_id, school_ids, places, unreadable_places, problems)
+        _check_locks(tables.children, children, school_by_id, school_ids, places, untyped_places, problems)
         _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
     travel = tables.read_travel(child_ids, list(school_by_id), problems, child_idset, school_ids)
     if problems:

@@ -120,9 +120,11 @@ def parse_csv_text(name: str, text: str, problems: list[Problem]) -> RawTable | 
     return table
 
 
-def _unused_character(text: str) -> str:
-    """A private-use character that `text` does not hold."""
-    return next(chr(code) for code in range(0xF8FF, 0xE000, -1) if chr(code) not in text)
+def _unused_character(text: str) -> str | None:
+    """A private-use character that `text` does not hold; None if it holds every one (then the
+    csv module reports the NUL itself, for the file as a whole)."""
+    codes = (*range(0xF8FF, 0xE000, -1), *range(0xFFFFD, 0xF0000, -1))
+    return next((chr(code) for code in codes if chr(code) not in text), None)
 
 
 def check_header(name: str, line: int, record: list[str], problems: list[Problem], empty_allowed: bool = False) -> None:

@@ -12,8 +12,9 @@ code path of the installed command. Commands: solve (most), demo, sites, plan-pl
 Counted: exit codes; tracebacks; stderr lines that are not a located problem
 (`file:line: column: message` naming a case file, sheet or scenario) nor a known one-line form
 (the progress line); warnings; partial outputs (OUT created, or a staging folder left, on an exit
-other than 0); and exit-0 outputs that the independent checker (`allocator.checker`) rejects,
-given the case loaded again (with the plan or the scenario applied for plan-places and whatif).
+other than 0); and wrong exit-0 results: outputs that the independent checker
+(`allocator.checker`) rejects, given the case loaded again (with the plan or the scenario
+applied for plan-places and whatif), or a run that accepted a cell holding a control character.
 
 Run: .venv/bin/python -m bench.hardening.fuzz_loader [--quick] [--cases N] [--seed S] [--show K]
 Targets: >= 10,000 cases (--quick: 300), 0 exit 1, 0 tracebacks, 0 unlocated lines, 0 warnings,
@@ -33,6 +34,7 @@ import tempfile
 import time
 import tomllib
 import traceback
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -687,14 +689,14 @@ def unlocated_lines(stderr: str, known_files: set[str]) -> list[str]:
 # --- the independent check of an exit-0 result ---------------------------------------------
 
 
-def check_result(command: str, case_path: Path, scenario: Path, out: Path) -> list[str] | None:
-    """What the checker finds wrong with an exit-0 result; None when the command writes no allocation."""
+def check_result(command: str, case_path: Path, scenario: Path, out: Path) -> list[str]:
+    """What is wrong with an exit-0 result: a cell holding a control character that the run
+    accepted, and what the checker finds wrong with the allocation written (`sites` writes none:
+    its files must be there)."""
+    accepted = _refused_cells_in(case_path, command)
     if command == "sites":
-        return (
-            []
-            if all((out / name).is_file() for name in ("sites.csv", "sites.json", "marginal.csv"))
-            else ["sites outputs missing"]
-        )
+        missing = [name for name in ("sites.csv", "sites.json", "marginal.csv") if not (out / name).is_file()]
+        return accepted + [f"{name} missing" for name in missing]
     loaded = load_case(case_path)
     case = loaded.case
     if command == "plan-places":
@@ -712,7 +714,36 @@ def check_result(command: str, case_path: Path, scenario: Path, out: Path) -> li
         summary = allocation.summary
         opened = [site for site in summary.opened_sites if site not in parsed.open_candidates]
         allocation = allocation.model_copy(update={"summary": summary.model_copy(update={"opened_sites": opened})})
-    return check_allocation(case, independent_travel(case, given), allocation)
+    return accepted + check_allocation(case, independent_travel(case, given), allocation)
+
+
+REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _refused_cells_in(case_path: Path, command: str) -> list[str]:
+    """Cells of the files the command read that hold a control or format character (written here
+    from the README's rule, not taken from the loader); a file's leading byte-order mark is not
+    in a cell."""
+    cells: list[tuple[str, str]] = []
+    if case_path.is_dir():
+        for name in CASE_FILES:
+            path = case_path / name
+            if name.endswith(".csv") and path.is_file() and (name != "expansions.csv" or command == "plan-places"):
+                text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+                cells += [(name, cell) for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    else:
+        book = openpyxl.load_workbook(case_path, read_only=True, data_only=True)
+        wanted = SHEETS if command == "plan-places" else SHEETS - {"expansions"}
+        for sheet in book.worksheets:
+            if sheet.title.strip().lower() in wanted:
+                rows = sheet.iter_rows(values_only=True)
+                cells += [(sheet.title, value) for row in rows for value in row if isinstance(value, str)]
+        book.close()
+    return [
+        f"{name}: {cell!r} accepted"
+        for name, cell in cells
+        if any(unicodedata.category(char) in REFUSED_CATEGORIES for char in cell)
+    ]
 
 
 def _given(loaded: LoadedCase) -> dict[tuple[str, str], int]:
@@ -809,6 +840,8 @@ def run_case(
         log.write(f"{index} {' '.join(arguments[:1])} {case.mutations}\n")
         log.flush()
     outcome = run_command(arguments)
+    if log is not None:
+        log.write(f"{index} exit {outcome.code}\n")
     known = set(CASE_FILES) | {SCENARIO, str(case_path), case_path.name, "--add"}
     label = f"case {index} [{command}{' workbook' if workbook else ''}: {', '.join(case.mutations) or 'unchanged'}]"
     tally.cases += 1
@@ -837,11 +870,10 @@ def run_case(
             found = check_result(command, case_path, scenario, out)
         except Exception as error:  # noqa: BLE001 - the check itself failing is a wrong result
             found = [f"the check failed: {type(error).__name__}: {error}"]
-        if found is not None:
-            tally.checked += 1
-            if found:
-                tally.wrong += 1
-                tally.fail(f"{label}: checker: {found[:3]}")
+        tally.checked += 1
+        if found:
+            tally.wrong += 1
+            tally.fail(f"{label}: checker: {found[:3]}")
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -891,7 +923,11 @@ def _print(tally: Tally, seed: int, seconds: float, show: int, stream: TextIO) -
     print(f"  unlocated stderr lines: {tally.unlocated:,}", file=stream)
     print(f"  warnings: {tally.warnings:,}", file=stream)
     print(f"  partial outputs: {tally.partial:,}", file=stream)
-    print(f"  exit-0 results checked: {tally.checked:,}, rejected by the checker: {tally.wrong:,}", file=stream)
+    print(
+        f"  exit-0 results checked: {tally.checked:,}, wrong: {tally.wrong:,} "
+        "(rejected by the checker, or a control character accepted)",
+        file=stream,
+    )
     print(
         "  commands: " + ", ".join(f"{name} {count:,}" for name, count in sorted(tally.commands.items())), file=stream
     )

@@ -33,7 +33,7 @@ MAX_GBP = 10_000_000  # a year's cost of one place, or of one child's transport
 MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 200  # names, districts, wards
 
-# Characters refused in every cell, id and TOML string: controls (newline, carriage return,
+# Characters refused in every cell and id (a scenario's too): controls (newline, carriage return,
 # tab, NUL, ...), format characters (byte-order mark, bidirectional overrides, zero-width
 # joiners, ...), surrogates and the Unicode line and paragraph separators.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})

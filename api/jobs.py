@@ -66,7 +66,7 @@ class SitesRunOptions(RunOptions):
 class PlanPlacesRunOptions(RunOptions):
     """Options of a `plan-places` run."""
 
-    add: int = Field(ge=0, description="at most this many new places")
+    add: int = Field(ge=0, le=100_000, description="at most this many new places")
     expansions: str = Field(min_length=1, description="expansions.csv text: school_id,need,max_extra")
 
 

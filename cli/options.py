@@ -16,7 +16,7 @@ OutDir = Annotated[Path, typer.Option("--out", help="folder for the run's output
 DemoOut = Annotated[Path, typer.Option("--out", help="folder for allocation.csv, summary.json and report.html")]
 TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="seconds for the solver")]
 ScenarioFile = Annotated[Path, typer.Argument(help="scenario file (TOML, see the README, Estates)")]
-NewPlaces = Annotated[int, typer.Option("--add", help="at most this many new places (N >= 0)")]
+NewPlaces = Annotated[int, typer.Option("--add", max=100_000, help="at most this many new places (0 to 100,000)")]
 TemplatePath = Annotated[Path, typer.Argument(help="the .xlsx file to write")]
 Host = Annotated[str, typer.Option("--host", help="address to listen on (loopback by default)")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")]

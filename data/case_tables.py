@@ -69,13 +69,13 @@ def build_case(tables: CaseTables, problems: list[Problem]) -> LoadedCase:
     schools = _schools(tables.schools, problems)
     school_by_id = {school.school_id: school for school in schools}
     school_ids = Ids(set(school_by_id), _declared(tables.schools, "school_id") if schools_ok else None)
-    places = _places(tables.places, school_ids, problems)
+    places, untyped_places = _places(tables.places, school_ids, problems)
     children = _children(tables.children, school_ids, problems)
     child_ids = [child.child_id for _, child in children]
     child_idset = Ids(set(child_ids), _declared(tables.children, "child_id") if children_ok else None)
     preferences = _preferences(tables.preferences, child_idset, school_ids, problems)
     if schools_ok and places_ok:
-        _check_locks(tables.children, children, school_by_id, school_ids, places, problems)
+        _check_locks(tables.children, children, school_by_id, school_ids, places, untyped_places, problems)
         _check_locked_sites(tables.children, children, school_by_id, tables.policy, problems)
     travel = tables.read_travel(child_ids, list(school_by_id), problems, child_idset, school_ids)
     if problems:
@@ -131,9 +131,13 @@ def _unique_ids(
     return kept
 
 
-def _places(table: RawTable | None, schools: Ids, problems: list[Problem]) -> list[tuple[int, PlaceOffer]]:
+def _places(
+    table: RawTable | None, schools: Ids, problems: list[Problem]
+) -> tuple[list[tuple[int, PlaceOffer]], set[tuple[str, str]]]:
+    """The valid place rows, and the (school_id, need) cells of the rows that could not be typed:
+    a lock there is not checked against places (the row's own problem says what is wrong)."""
     if table is None or not require_columns(table, PLACE_COLUMNS, problems):
-        return []
+        return [], set()
     offers: list[tuple[int, PlaceOffer]] = []
     first_line: dict[tuple[str, str], int] = {}
     failed: set[int] = set()
@@ -156,7 +160,13 @@ def _places(table: RawTable | None, schools: Ids, problems: list[Problem]) -> li
         first_line[key] = line
         offers.append((line, offer))
     unknown_references_in_failed_rows(table, failed, {"school_id": ("school", schools)}, problems)
-    return offers
+    index = table.column_index()
+    untyped = {
+        (row[index["school_id"]], row[index["need"]])
+        for line, row in zip(table.lines, table.rows, strict=True)
+        if line in failed
+    }
+    return offers, untyped
 
 
 def _children(table: RawTable | None, schools: Ids, problems: list[Problem]) -> list[tuple[int, Child]]:
@@ -221,10 +231,12 @@ def _check_locks(
     school_by_id: dict[str, School],
     school_ids: Ids,
     places: list[tuple[int, PlaceOffer]],
+    untyped_places: set[tuple[str, str]],
     problems: list[Problem],
 ) -> None:
     """A lock must name a known school with a place of the child's need, at the child's age,
-    and a school's locks for a need may not exceed its places."""
+    and a school's locks for a need may not exceed its places (unless that places row is
+    itself a problem)."""
     if table is None:
         return
     offered = {(offer.school_id, offer.need.value): offer.places for _, offer in places}
@@ -237,6 +249,8 @@ def _check_locks(
         if school is None:
             if school_ids.unknown(school_id):
                 problems.append(Problem(table.name, line, "locked_school_id", f"unknown school '{school_id}'"))
+            continue
+        if (school_id, child.need.value) in untyped_places:
             continue
         places_for_need = offered.get((school_id, child.need.value), 0)
         if places_for_need <= 0:

@@ -14,7 +14,7 @@ from data.case_tables import EXPANSION_COLUMNS, EXPANSIONS_FILE, EXPANSIONS_SHEE
 from data.loader import decode_text
 from data.rows import require_columns, typed_rows
 from data.tables import RawTable, parse_csv_text
-from models.case import Case
+from models.case import MAX_PLACES, Case, Identifier
 from models.need import Need
 from models.problems import CaseInvalid, Problem
 
@@ -24,9 +24,9 @@ class Expansion(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    school_id: str = Field(min_length=1)
+    school_id: Identifier
     need: Need
-    max_extra: int = Field(ge=0)
+    max_extra: int = Field(ge=0, le=MAX_PLACES)
 
 
 def load_expansions(case_path: Path, case: Case) -> tuple[Expansion, ...]:

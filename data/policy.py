@@ -1,12 +1,14 @@
 """policy.toml: the panel's rules for a round."""
 
+import json
 import re
-import tomllib
 
 from pydantic import ValidationError
 
 from data.rows import friendly_message
-from models.case import Policy
+from data.tables import column_label
+from data.toml_text import read_toml
+from models.case import Policy, shown
 from models.problems import Problem
 
 POLICY_FILE = "policy.toml"
@@ -14,19 +16,19 @@ POLICY_FILE = "policy.toml"
 
 def parse_policy(text: str, problems: list[Problem], name: str = POLICY_FILE) -> Policy:
     """Parse policy text; defaults for what is not given. Problems are recorded, not raised."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = _line_from_toml_error(str(error))
-        problems.append(Problem(name, line, "-", f"not valid TOML: {error}"))
+    raw = read_toml(text, name, problems)
+    if raw is None:
         return Policy()
     try:
         # strict: TOML already types its values, so "45" (a string) must not pass as 45.
         return Policy.model_validate(raw, strict=True)
     except ValidationError as error:
         for detail in error.errors():
-            key = ".".join(str(part) for part in detail["loc"]) or "-"
-            problems.append(Problem(name, _key_line(text, detail["loc"]), key, _policy_message(detail)))
+            key = ".".join(str(part) for part in detail["loc"])
+            label, message = column_label(key), _policy_message(detail)
+            if label == "-" and key:
+                message = f"{message} (key '{shown(key)}')"
+            problems.append(Problem(name, _key_line(text, detail["loc"]), label, message))
         return Policy()
 
 
@@ -36,9 +38,9 @@ def _policy_message(detail: object) -> str:
     if kind == "extra_forbidden":
         return "unknown key"
     if kind in ("int_type", "int_parsing"):
-        return f"{detail.get('input')!r} must be a whole number"
+        return f"{_brief(detail.get('input'))} must be a whole number"
     if kind in ("float_type", "float_parsing"):
-        return f"{detail.get('input')!r} must be a number"
+        return f"{_brief(detail.get('input'))} must be a number"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a table of keys"
     return friendly_message(detail)
@@ -51,7 +53,7 @@ def _key_line(text: str, loc: tuple[object, ...]) -> int:
     key = str(loc[-1])
     section = str(loc[0]) if len(loc) > 1 else None
     current: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
         if header:
@@ -59,11 +61,17 @@ def _key_line(text: str, loc: tuple[object, ...]) -> int:
             if section is None and current == key:
                 return number
             continue
-        if re.match(rf"^{re.escape(key)}\s*=", stripped) and current == section:
+        if current == section and any(re.match(rf"^{re.escape(form)}\s*[=.]", stripped) for form in _key_forms(key)):
             return number
     return 0
 
 
-def _line_from_toml_error(message: str) -> int:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else 0
+def _key_forms(key: str) -> tuple[str, ...]:
+    """How a key may be written: bare, or quoted (with its escapes as JSON writes them, as TOML's)."""
+    return (key, f'"{key}"', f"'{key}'", json.dumps(key))
+
+
+def _brief(value: object) -> str:
+    """A TOML value as Python writes it (`'ten'`, `4.5`), cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."

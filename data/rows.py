@@ -6,7 +6,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from data.tables import RawTable
+from data.tables import RawTable, column_label
+from models.case import MAX_ID_LENGTH, escaped, first_refused_character, shown
 from models.problems import Problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -15,9 +16,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def require_columns(table: RawTable, required: Sequence[str], problems: list[Problem]) -> bool:
     """Record a problem per missing required column; True when all are there."""
     missing = [column for column in required if column not in table.header]
-    header_line = table.lines[0] - 1 if table.lines else 1
     for column in missing:
-        problems.append(Problem(table.name, max(header_line, 1), column, "required column is missing"))
+        problems.append(Problem(table.name, table.header_line, column, "required column is missing"))
     return not missing
 
 
@@ -32,11 +32,16 @@ def typed_rows(
     """Yield (line, model) for each valid row; record problems for the others.
 
     An empty cell means "not given": the field takes its default, or is a problem when the
-    column is required. Columns outside `columns` are carried by the file but ignored.
+    column is required. Columns outside `columns` are carried by the file but ignored. A row
+    with a refused character in a cell (`table.refused`) is already a problem: it is skipped.
     """
     index = table.column_index()
     present = [column for column in columns if column in index]
     for line, row in zip(table.lines, table.rows, strict=True):
+        if line in table.refused:
+            if failed is not None:
+                failed.add(line)
+            continue
         values: dict[str, Any] = {}
         row_ok = True
         for column in present:
@@ -89,28 +94,38 @@ def unknown_references_in_failed_rows(
             if column not in index:
                 continue
             cell = row[index[column]]
-            if cell and ids.unknown(cell):
+            if _is_id(cell) and ids.unknown(cell):
                 problems.append(Problem(table.name, line, column, f"unknown {what} '{cell}'"))
+
+
+def _is_id(cell: str) -> bool:
+    """A cell that could be an id; one that cannot (empty, too long, a refused character) has its
+    own problem, and is not also reported as unknown."""
+    return 0 < len(cell) <= MAX_ID_LENGTH and first_refused_character(cell) is None
 
 
 def _column_named_in(detail: Any, columns: Sequence[str]) -> str:
     """A whole-row check (such as age_min above age_max) is located at the column its
     message starts with."""
     words = friendly_message(detail).split()
-    return words[0] if words and words[0] in columns else "-"
+    return column_label(words[0]) if words and words[0] in columns else "-"
 
 
 def friendly_message(detail: Any) -> str:
     """A sentence for a person, from one pydantic error."""
     kind = detail["type"]
-    value = detail.get("input")
+    value = shown(detail.get("input"))  # escaped and cut: one problem is one line
     context = detail.get("ctx") or {}
     if kind in ("int_parsing", "int_from_float"):
         return f"'{value}' is not a whole number"
+    if kind == "int_parsing_size":
+        return f"'{value}' is not a whole number within the allowed range"
     if kind == "float_parsing":
         return f"'{value}' is not a number"
+    if kind == "finite_number":
+        return f"'{value}' is not a finite number"
     if kind in ("greater_than_equal", "greater_than"):
-        bound = context.get("ge", context.get("gt"))
+        bound = _number(context.get("ge", context.get("gt")))
         if bound == 0:
             return (
                 f"{value} is negative; it must be 0 or more"
@@ -119,14 +134,26 @@ def friendly_message(detail: Any) -> str:
             )
         return f"{value} is below the smallest allowed value {bound}"
     if kind in ("less_than_equal", "less_than"):
-        bound = context.get("le", context.get("lt"))
+        bound = _number(context.get("le", context.get("lt")))
         return f"{value} is above the largest allowed value {bound}"
     if kind == "enum":
         return f"'{value}' is not one of {context.get('expected', '')}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"'{value}' is longer than {context.get('max_length')} characters"
     if kind == "value_error":
-        return str(context.get("error", detail["msg"]))
+        return shown_message(str(context.get("error", detail["msg"])))
     if kind == "extra_forbidden":
         return "unknown key"
-    return str(detail["msg"])
+    return shown_message(str(detail["msg"]))
+
+
+def _number(bound: object) -> object:
+    """A limit as written in the README: 25, 1, 10000000 (not 1.0 for a decimal's whole limit)."""
+    return int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+
+
+def shown_message(message: str) -> str:
+    """A message from a library, on one line (its own refused characters escaped, no trailing newline)."""
+    return escaped(message.strip())

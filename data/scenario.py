@@ -23,7 +23,6 @@ located); `parse_scenario` returns only a scenario that is valid against the cas
 """
 
 import re
-import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -31,13 +30,27 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from data.rows import friendly_message
-from models.case import Case, SchoolKind
+from data.tables import column_label
+from data.toml_text import MAX_TOML_BYTES, read_toml
+from models.case import (
+    MAX_LIMIT_MINUTES,
+    MAX_OPEN_SITES,
+    MAX_PLACES,
+    Case,
+    Identifier,
+    SchoolKind,
+    shown,
+)
 from models.need import Need
 from models.problems import CaseInvalid, Problem
 
-Count = Annotated[int, Strict(), Field(ge=0)]
-Minutes = Annotated[int, Strict(), Field(ge=0)]
-Percent = Annotated[float, Field(ge=0)]
+MAX_GROWTH_PERCENT = 1_000  # at most ten times as many children of a need
+
+Places = Annotated[int, Strict(), Field(ge=0, le=MAX_PLACES)]
+Sites = Annotated[int, Strict(), Field(ge=0, le=MAX_OPEN_SITES)]
+Minutes = Annotated[int, Strict(), Field(ge=0, le=MAX_LIMIT_MINUTES)]
+Percent = Annotated[float, Field(ge=0, le=MAX_GROWTH_PERCENT, allow_inf_nan=False)]
+SchoolId = Annotated[Identifier, Strict()]
 Location = tuple[str | int, ...]
 
 
@@ -46,9 +59,9 @@ class _Frozen(BaseModel):
 
 
 class PlaceChange(_Frozen):
-    school_id: Annotated[str, Strict(), Field(min_length=1)]
+    school_id: SchoolId
     need: Need
-    places: Count
+    places: Places
 
 
 class TravelLimitChange(_Frozen):
@@ -59,9 +72,9 @@ class TravelLimitChange(_Frozen):
 class Scenario(_Frozen):
     """A validated scenario; see the module docstring for the meaning of each key."""
 
-    open_sites: Count | None = None
-    close_schools: tuple[Annotated[str, Strict()], ...] = ()
-    open_candidates: tuple[Annotated[str, Strict()], ...] = ()
+    open_sites: Sites | None = None
+    close_schools: tuple[SchoolId, ...] = ()
+    open_candidates: tuple[SchoolId, ...] = ()
     max_travel_minutes: TravelLimitChange = TravelLimitChange()
     add_places: tuple[PlaceChange, ...] = ()
     remove_places: tuple[PlaceChange, ...] = ()
@@ -73,6 +86,11 @@ def read_scenario_text(path: Path) -> str:
     text what-if runs hash, as they always have); CaseInvalid when it cannot be read."""
     name = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_TOML_BYTES:  # refused before it is read
+            raise CaseInvalid(
+                [Problem(name, 0, "-", f"file is {size:,} bytes; at most {MAX_TOML_BYTES:,} (1 MB) are read")]
+            )
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CaseInvalid([Problem(name, 0, "-", "scenario file does not exist")]) from None
@@ -85,25 +103,21 @@ def read_scenario_text(path: Path) -> str:
 def parse_scenario(text: str, case: Case, name: str) -> Scenario:
     """Check scenario text against the case; problems are located in file `name`."""
     problems: list[Problem] = []
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise CaseInvalid(
-            [Problem(name, int(match.group(1)) if match else 0, "-", f"not valid TOML: {error}")]
-        ) from None
+    raw = read_toml(text, name, problems)
+    if raw is None:
+        raise CaseInvalid(problems)
     lines = _key_lines(text)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         for detail in error.errors():
             loc = tuple(part for part in detail["loc"] if part != "[key]")
-            problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), _message(detail)))
+            problems.append(_problem(name, lines, loc, _message(detail)))
         # Unknown schools are reported in the same run, from the raw values that can be read.
         flagged = {problem.column for problem in problems}
         for loc, school_id in _raw_school_references(raw):
             if school_id not in case.school_by_id() and _key_name(loc) not in flagged:
-                problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), f"unknown school '{school_id}'"))
+                problems.append(_problem(name, lines, loc, f"unknown school '{shown(school_id)}'"))
         raise CaseInvalid(problems) from None
     _check_against_case(scenario, case, name, lines, problems)
     if problems:
@@ -117,7 +131,7 @@ def _check_against_case(
     schools = case.school_by_id()
 
     def problem(loc: Location, message: str) -> None:
-        problems.append(Problem(name, _line_of(lines, loc), _key_name(loc), message))
+        problems.append(_problem(name, lines, loc, message))
 
     for key in ("close_schools", "open_candidates"):
         for index, school_id in enumerate(getattr(scenario, key)):
@@ -127,11 +141,21 @@ def _check_against_case(
                 problem((key, index), f"'{school_id}' is not a candidate site")
     offered = {(offer.school_id, offer.need): offer.places for offer in case.places}
     removed: Counter[tuple[str, Need]] = Counter()
+    added: Counter[tuple[str, Need]] = Counter()
     for key in ("add_places", "remove_places"):
         for index, change in enumerate(getattr(scenario, key)):
             if change.school_id not in schools:
                 problem((key, index, "school_id"), f"unknown school '{change.school_id}'")
                 continue
+            if key == "add_places":
+                pair = (change.school_id, change.need)
+                added[pair] += change.places
+                if offered.get(pair, 0) + added[pair] > MAX_PLACES:
+                    problem(
+                        (key, index, "places"),
+                        f"'{change.school_id}' would have {offered.get(pair, 0) + added[pair]:,} "
+                        f"{change.need.value} places; at most {MAX_PLACES:,}",
+                    )
             if key == "remove_places":
                 pair = (change.school_id, change.need)
                 removed[pair] += change.places
@@ -165,16 +189,31 @@ def _message(detail: object) -> str:
     if kind == "extra_forbidden":
         return "unknown key"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{detail.get('input')!r} must be a whole number"
+        return f"{_brief(detail.get('input'))} must be a whole number"
     if kind in ("float_type", "float_parsing"):
-        return f"{detail.get('input')!r} must be a number"
+        return f"{_brief(detail.get('input'))} must be a number"
     if kind in ("string_type",):
-        return f"{detail.get('input')!r} must be text in quotes"
+        return f"{_brief(detail.get('input'))} must be text in quotes"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a table of keys"
     if kind in ("tuple_type", "list_type"):
         return "must be a list"
     return friendly_message(detail)
+
+
+def _brief(value: object) -> str:
+    """A TOML value as Python writes it (`'ten'`, `4.5`), cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _problem(name: str, lines: dict[Location, int], loc: Location, message: str) -> Problem:
+    """A problem at the key `loc`; a key that cannot be a column label is named in the message."""
+    key = _key_name(loc)
+    label = column_label(key)
+    return Problem(
+        name, _line_of(lines, loc), label, message if label != "-" or key == "-" else f"{message} (key '{shown(key)}')"
+    )
 
 
 def _key_name(loc: Location) -> str:
@@ -201,7 +240,7 @@ def _key_lines(text: str) -> dict[Location, int]:
     lines: dict[Location, int] = {}
     table: Location = ()
     arrays: Counter[str] = Counter()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         array_header = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", stripped)
         header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)

@@ -12,6 +12,7 @@ turned into text as the CSV loader expects: whole numbers without a decimal poin
 (1.0 -> "1"), other numbers in their shortest exact form, dates as ISO dates.
 """
 
+import contextlib
 import datetime
 import hashlib
 import io
@@ -20,10 +21,11 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
@@ -43,10 +45,10 @@ from data.case_tables import (
 )
 from data.case_tables import WORKBOOK_SUFFIX as WORKBOOK_SUFFIX  # re-exported for the CLI
 from data.outputs import OutputError, safe_cell
-from data.rows import Ids, friendly_message, require_columns
-from data.tables import RawTable
+from data.rows import Ids, friendly_message, require_columns, shown_message
+from data.tables import RawTable, check_header_cells, check_row_cells, column_label, repeated_column_message
 from data.travel import TravelTable, travel_table_from_frame
-from models.case import Policy
+from models.case import Policy, shown
 from models.problems import CaseInvalid, Problem
 
 REQUIRED_SHEETS = ("schools", "places", "children")
@@ -54,7 +56,6 @@ OPTIONAL_SHEETS = ("preferences", "travel_times", "policy")
 CASE_SHEETS = REQUIRED_SHEETS + OPTIONAL_SHEETS
 TRAVEL_COLUMNS = ("child_id", "school_id", "minutes")
 POLICY_COLUMNS = ("key", "value")
-
 
 
 def load_workbook_case(path: Path) -> LoadedCase:
@@ -100,10 +101,23 @@ def read_workbook_sheets(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        problems.append(Problem(path.name, 0, "-", f"cannot be read as an Excel workbook (.xlsx): {error}"))
+            return _read_sheets(path, problems, wanted)
+    except _Unreadable as error:
+        cause = error.__cause__ or error
+        message = f"cannot be read as an Excel workbook (.xlsx): {shown_message(str(cause) or type(cause).__name__)}"
+        problems.append(Problem(path.name, 0, "-", message))
         return None
+
+
+class _Unreadable(Exception):
+    """openpyxl could not read the file: a damaged zip or XML, or what it does not support."""
+
+
+def _read_sheets(path: Path, problems: list[Problem], wanted: tuple[str, ...]) -> dict[str, RawTable]:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - any failure of openpyxl on a file is the file's
+        raise _Unreadable() from error
     try:
         tables: dict[str, RawTable] = {}
         for sheet in book.worksheets:
@@ -114,7 +128,25 @@ def read_workbook_sheets(
                     tables[key] = table
         return tables
     finally:
-        book.close()
+        with contextlib.suppress(Exception):
+            book.close()
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows of values; openpyxl reads a read-only sheet as it goes, so a damaged
+    part of the file (a corrupt stream, bad XML) shows only here."""
+    try:
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # some writers record a wrong used range; read every row
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            yield tuple(values)
+    except Exception as error:  # noqa: BLE001 - any failure of openpyxl on a file is the file's
+        raise _Unreadable() from error
 
 
 def cell_text(value: object) -> str:
@@ -136,17 +168,17 @@ def cell_text(value: object) -> str:
 
 def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
     name = sheet.title
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()  # some writers record a wrong used range; read every row
     table: RawTable | None = None
-    for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for row_number, values in enumerate(_sheet_rows(sheet), start=1):
         cells = [cell_text(value) for value in values]
         if not any(cells):
             continue
+        texts = [value if isinstance(value, str) else "" for value in values]  # before cell_text strips them
         if table is None:
             while cells and not cells[-1]:
                 cells.pop()
-            table = RawTable(name, cells)
+            check_header_cells(name, row_number, texts, problems)
+            table = RawTable(name, cells, header_line=row_number)
             _check_header(name, row_number, cells, problems)
             continue
         width = len(table.header)
@@ -161,6 +193,7 @@ def _read_sheet(sheet: Any, problems: list[Problem]) -> RawTable | None:
                 )
             )
             continue
+        check_row_cells(table, row_number, texts[:width], problems)
         table.rows.append(cells[:width] + [""] * (width - len(cells)))
         table.lines.append(row_number)
     if table is None:
@@ -174,7 +207,7 @@ def _check_header(name: str, row: int, header: list[str], problems: list[Problem
         if not column:
             problems.append(Problem(name, row, "-", f"header cell {_column_letter(index)} is empty"))
         elif column in seen:
-            problems.append(Problem(name, row, column, "column appears twice in the header"))
+            problems.append(Problem(name, row, column_label(column), repeated_column_message(column)))
         seen.add(column)
 
 
@@ -189,15 +222,12 @@ def _travel_table(
     if not require_columns(table, TRAVEL_COLUMNS, problems):
         return TravelTable.empty(len(school_ids))
     index = table.column_index()
+    kept = [(line, row) for line, row in zip(table.lines, table.rows, strict=True) if line not in table.refused]
     frame = pd.DataFrame(
-        {column: pd.Series([row[index[column]] for row in table.rows], dtype="string") for column in TRAVEL_COLUMNS}
+        {column: pd.Series([row[index[column]] for _, row in kept], dtype="string") for column in TRAVEL_COLUMNS}
     )
-    found: list[Problem] = []
-    travel = travel_table_from_frame(
-        frame, table.name, child_ids, school_ids, found, first_line=0, children=children, schools=schools
-    )
-    problems.extend(Problem(p.file, table.lines[p.line], p.column, p.message) for p in found)
-    return travel
+    lines = np.array([line for line, _ in kept], dtype=np.int64)
+    return travel_table_from_frame(frame, table.name, child_ids, school_ids, problems, lines, children, schools)
 
 
 def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
@@ -208,12 +238,14 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
     settings: dict[str, Any] = {}
     row_of: dict[str, int] = {}
     for line, row in zip(table.lines, table.rows, strict=True):
+        if line in table.refused:
+            continue  # a refused character: already a problem
         key, value = row[index["key"]], row[index["value"]]
         if not key:
             problems.append(Problem(table.name, line, "key", "required value is empty"))
             continue
         if key in row_of:
-            problems.append(Problem(table.name, line, key, f"setting already given on row {row_of[key]}"))
+            problems.append(_key_problem(table.name, line, key, f"setting already given on row {row_of[key]}"))
             continue
         row_of[key] = line
         if value == "":
@@ -223,7 +255,7 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
         for part in parts[:-1]:
             nested = target.setdefault(part, {})
             if not isinstance(nested, dict):
-                problems.append(Problem(table.name, line, key, f"'{part}' is a setting, not a group of settings"))
+                problems.append(_key_problem(table.name, line, key, f"'{part}' is a setting, not a group of settings"))
                 break
             target = nested
         else:
@@ -234,8 +266,14 @@ def _policy(table: RawTable | None, problems: list[Problem]) -> Policy:
         for detail in error.errors():
             key = ".".join(str(part) for part in detail["loc"]) or "-"
             line = row_of.get(key) or next((r for k, r in row_of.items() if k.startswith(key + ".")), 0)
-            problems.append(Problem(table.name, line, key, friendly_message(detail)))
+            problems.append(_key_problem(table.name, line, key, friendly_message(detail)))
         return Policy()
+
+
+def _key_problem(sheet: str, line: int, key: str, message: str) -> Problem:
+    """A problem located at a policy key; a key that cannot be a column label is named in the message."""
+    label = column_label(key)
+    return Problem(sheet, line, label, message if label != "-" else f"{message} (key '{shown(key)}')")
 
 
 # --- the template ------------------------------------------------------------------------

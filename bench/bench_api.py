@@ -14,7 +14,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,31 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cases import write_case  # noqa: E402
+from bench.hardening.live_server import case_form, free_port  # noqa: E402
 from bench.measure import run_command  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CLI = "import typer; from cli.service import register; app = typer.Typer(); register(app); app()"
-FIELDS = ("schools", "places", "children", "preferences", "travel_times", "policy")
 
 
 def service_command(*args: str) -> list[str]:
     return [sys.executable, "-c", CLI, *args]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def case_form(folder: Path) -> dict[str, tuple[str, bytes, str]]:
-    form = {}
-    for field in FIELDS:
-        for path in (folder / f"{field}.csv", folder / f"{field}.toml"):
-            if path.is_file():
-                form[field] = (path.name, path.read_bytes(), "text/plain")
-    return form
 
 
 def wait_for_run(client: httpx.Client, run_id: str, poll: float = 0.02) -> dict[str, Any]:

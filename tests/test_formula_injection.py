@@ -25,6 +25,7 @@ from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.solve import allocate
 from api.services.case_files import with_locks
+from bench.hardening.formula_cells import NUMERIC_COLUMNS
 from data.expansions import parse_expansions
 from data.loader import load_case, load_case_files
 from data.outputs import FORMULA_STARTS, allocation_files, csv_text, safe_cell
@@ -72,27 +73,6 @@ PLAN_ADD = 3
 SCENARIO = 'close_schools = ["+44"]\nopen_candidates = ["-C2"]\n'
 TEXT_IDS = set(SCHOOL_IDS + SITE_IDS + CHILD_IDS)
 
-NUMERIC_COLUMNS: dict[str, frozenset[str]] = {
-    "allocation.csv": frozenset({"travel_minutes", "preference_rank"}),
-    "sites.csv": frozenset(
-        {
-            "rank",
-            "placed",
-            "placed_gain",
-            "preference_cost",
-            "travel_minutes",
-            "travel_saved_minutes",
-            "children_newly_in_reach",
-            "independent_placements_avoided",
-            "cost_gbp_year",
-            "cost_saved_gbp_year",
-        }
-    ),
-    "marginal.csv": frozenset({"places", "placed_gain", "preference_cost_saved", "travel_saved_minutes"}),
-    "plan.csv": frozenset({"extra_places"}),
-    "changes.csv": frozenset({"baseline", "scenario", "change"}),
-    "moves.csv": frozenset(),
-}
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "allocation.csv": ("child_id", "school_id"),
     "sites.csv": ("site_id", "name"),

@@ -31,8 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import FIELDS, free_port, percentile, service_command  # noqa: E402
+from bench.bench_api import percentile, service_command  # noqa: E402
 from bench.cases import write_case  # noqa: E402
+from bench.hardening.live_server import FIELDS, free_port  # noqa: E402
 from bench.hardening.race import stop  # noqa: E402
 
 TARGET_P95 = 0.050

@@ -44,6 +44,7 @@ from api.access import Role  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.storage.keys import create_key  # noqa: E402
+from bench.hardening.live_server import FIELDS  # noqa: E402
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -52,7 +53,6 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 SAMPLE = ROOT / "data" / "sample"
 SCHEMA_CHECKS = (content_type_conformance, response_schema_conformance)
-FIELDS = ("schools", "places", "children", "preferences", "travel_times", "policy")
 
 
 def without_lifespan(app: ASGIApp) -> ASGIApp:

@@ -15,7 +15,7 @@ queue are started once, by us.
 import shutil
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from api.app import create_app
 from api.settings import Settings
 from api.storage.keys import create_key
 from api.storage.tables import ApiKey, AuditEntry, CaseFile, CaseRecord, DecisionRecord, RunRecord
+from bench.hardening.schema_sweep import without_lifespan
 from tests.api.conftest import Service
 
 pytestmark = [
@@ -47,10 +48,6 @@ pytestmark = [
     ),
 ]
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 EXAMPLES_PER_OPERATION = 25
 
@@ -63,27 +60,6 @@ class Fuzzed:
     case_id: str
     run_id: str
     child_id: str
-
-
-def without_lifespan(app: ASGIApp) -> ASGIApp:
-    """The app, with lifespan messages acknowledged here (our TestClient runs the real one)."""
-
-    async def bare(
-        scope: MutableMapping[str, Any],
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        await app(scope, receive, send)
-
-    return bare
 
 
 # The app is built at import so that schemathesis can read its schema when collecting tests

@@ -1,9 +1,13 @@
 """Generate the bundled Lancashire demo case: real school locations, synthetic children.
 
-Run from the project root:  ``python data/lancashire/generate.py``
+Run from the project root:  ``python data/lancashire/generate.py`` (the bundled case) or
+``python data/lancashire/generate.py --estates`` (the 18-site estates case).
 
 Reads only ``data/lancashire/sources/*.csv`` (copies of public reference data) and writes
-``data/lancashire/case/`` (schools, places, children, preferences, expansions CSVs and policy.toml).
+``data/lancashire/case/`` (schools, places, children, preferences, expansions CSVs and policy.toml),
+or with ``--estates`` ``data/lancashire/estates/``: every site of the council's former/vacant
+sites list as a candidate, the same schools with their places scaled to ESTATES_PLACE_SHARE of
+ESTATES_CHILDREN synthetic children, and ``open_sites = 3`` (no expansions.csv).
 Deterministic: fixed seed, one RNG stream per step, sorted iteration and fixed float
 formatting, so a rerun gives byte-identical files. No real child data is used: every
 child is drawn at random from published aggregate figures.
@@ -12,6 +16,7 @@ Every ASSUMED value is named in a constant or docstring below and in ``README.md
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import re
@@ -33,6 +38,12 @@ PREF_SHARE = 0.60
 JITTER_KM = 1.5
 PRIORITY_P = (0.86, 0.10, 0.04)  # tiers 0, 1 (statutory deadline passed), 2 (out of education)
 EAST = ("Burnley", "Hyndburn", "Pendle", "Ribble Valley", "Rossendale")
+# The estates case (--estates): a round five times the bundled one, with this year's places tight.
+ESTATES_OUT = HERE / "estates"
+ESTATES_CHILDREN = 3000
+ESTATES_LOCKS = 40
+ESTATES_PLACE_SHARE = 0.85  # ASSUMED: places of the existing schools = 85% of the children
+ESTATES_STEP = 100  # estates streams are rng_for(ESTATES_STEP + step), apart from the bundled case's
 
 # fmt: off
 # ASSUMED need lists for special schools whose designation the compiled file gives (matched
@@ -109,7 +120,7 @@ CANDIDATES: tuple[tuple[str, str, str, str, int, int, Places], ...] = (
      "SEMH primary free school, 54 places", 4, 11, {"SEMH": 40, "ASD": 14}),
 )
 # fmt: on
-POLICY = """open_sites = 1
+POLICY = """open_sites = {open_sites}
 unranked_cost = 10
 
 [max_travel_minutes]
@@ -186,9 +197,9 @@ def read_csv(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def write_csv(name: str, header: str, rows: list[list[object]]) -> None:
+def write_csv(out: Path, name: str, header: str, rows: list[list[object]]) -> None:
     """Write a case CSV: UTF-8, '\\n' line endings, header row, no index column."""
-    with open(OUT / name, "w", encoding="utf-8", newline="") as f:
+    with open(out / name, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header.split(","))
         writer.writerows(rows)
@@ -421,7 +432,7 @@ def wards() -> list[Ward]:
     return sorted(out, key=lambda w: (w.district, w.name))
 
 
-def make_children(rng: Rng) -> list[Child]:
+def make_children(rng: Rng, count: int = N_CHILDREN) -> list[Child]:
     """Synthetic children: (age, need) from joint_age_need(); district by its Census share of the
     child's age band (5-10 also stands for age 4), then ward by its share within the district;
     home = ward centroid + uniform jitter in a JITTER_KM disc; priority tier from PRIORITY_P."""
@@ -430,7 +441,7 @@ def make_children(rng: Rng) -> list[Child]:
     by_band = np.zeros((3, len(districts)))
     for w in homes:
         by_band[:, districts.index(w.district)] += w.weights
-    cells = rng.choice(joint.size, size=N_CHILDREN, p=joint.ravel())
+    cells = rng.choice(joint.size, size=count, p=joint.ravel())
     children = []
     for i, cell in enumerate(cells, start=1):
         age, need = AGES[int(cell) // len(NEEDS)], NEEDS[int(cell) % len(NEEDS)]
@@ -458,8 +469,8 @@ def nearest(child: Child, schools: list[School], kinds: tuple[str, ...]) -> list
     return sorted(pool, key=lambda s: (km(child.lat, child.lon, s.lat, s.lon), s.school_id))
 
 
-def assign_locks(rng: Rng, children: list[Child], schools: list[School]) -> None:
-    """Lock N_LOCKS random children at their nearest suitable special school within their travel
+def assign_locks(rng: Rng, children: list[Child], schools: list[School], locks: int = N_LOCKS) -> None:
+    """Lock `locks` random children at their nearest suitable special school within their travel
     limit, never exceeding that school's places for the need (panel decisions already made)."""
     used: Counter[tuple[str, str]] = Counter()
     for idx in rng.permutation(len(children)):
@@ -469,7 +480,7 @@ def assign_locks(rng: Rng, children: list[Child], schools: list[School]) -> None
         if near and used[(near[0].school_id, child.need)] < near[0].places[child.need]:
             child.locked = near[0].school_id
             used[(child.locked, child.need)] += 1
-        if sum(used.values()) == N_LOCKS:
+        if sum(used.values()) == locks:
             return
 
 
@@ -502,23 +513,90 @@ def make_preferences(rng: Rng, children: list[Child], schools: list[School]) -> 
     return rows
 
 
+def estates_candidates() -> list[School]:
+    """Every site of the council's former/vacant sites list as a candidate, in file order after the
+    four named sites of CANDIDATES (LAN-CAND-01..04, as in the bundled case). The other sites have
+    no published plan: each takes the size, need mix and ages of one of the four named sites in
+    turn (ASSUMED), and its district from the file or, where blank, the district of the nearest
+    ward centroid. Cost ASSUMED GBP 24,000, as for the named sites."""
+    named = candidates()
+    homes = wards()
+    out = list(named)
+    others = [
+        s for s in read_csv("lcc_candidate_sites_former_or_vacant.csv")
+        if not any(s["asset_name"].startswith(prefix) for _, prefix, *_ in CANDIDATES)
+    ]
+    for i, site in enumerate(others):
+        _, _, _, label, a0, a1, places = CANDIDATES[i % len(CANDIDATES)]
+        lat, lon = float(site["lat"]), float(site["lon"])
+        district = site["district"] or min(homes, key=lambda w: (km(lat, lon, w.lat, w.lon), w.name)).district
+        design = label.split(",")[0].replace(" free school", " school")
+        sid = f"LAN-CAND-{len(out) + 1:02d}"
+        name = f"Candidate: {design}, {sum(places.values())} places, ASSUMED ({site['asset_name'].split(' (')[0]})"
+        out.append(School(sid, name, "candidate", district, lat, lon, a0, a1, 24000, dict(places)))
+    return out
+
+
+def scale_places(schools: list[School], total: int) -> None:
+    """Scale the places of every school that is not a candidate so that they add up to `total`
+    (largest remainder over school and need, ties in school then NEEDS order); a school and need
+    keeps at least one place. ASSUMED: a larger round has proportionally more free places."""
+    cells = [(s, n) for s in schools if s.kind != "candidate" for n in NEEDS if n in s.places]
+    now = sum(s.places[n] for s, n in cells)
+    quota = [s.places[n] * total / now for s, n in cells]
+    new = [max(1, int(q)) for q in quota]
+    order = sorted(range(len(cells)), key=lambda i: (int(quota[i]) - quota[i], i))
+    for i in order[: total - sum(new)]:
+        new[i] += 1
+    for (school, need), places in zip(cells, new, strict=True):
+        school.places[need] = places
+
+
+def write_case(
+    out: Path, schools: list[School], children: list[Child], preferences: Rows, open_sites: int
+) -> None:
+    """Write schools, places, children, preferences and policy.toml to `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    places = [[s.school_id, n, s.places[n]] for s in schools for n in NEEDS if n in s.places]
+    write_csv(out, "schools.csv", SCHOOL_COLUMNS, [s.row() for s in schools])
+    write_csv(out, "places.csv", "school_id,need,places", places)
+    write_csv(out, "children.csv", CHILD_COLUMNS, [c.row() for c in children])
+    write_csv(out, "preferences.csv", "child_id,school_id,rank", preferences)
+    (out / "policy.toml").write_bytes(POLICY.format(open_sites=open_sites).encode("utf-8"))
+    print(f"wrote {len(schools)} schools, {len(children)} children, {len(preferences)} preferences to {out.name}/")
+
+
+def existing_schools() -> list[School]:
+    """Special schools, resource bases and independent providers (each from its own stream)."""
+    return special_schools(rng_for(1)) + resource_bases(rng_for(2)) + independents(rng_for(3))
+
+
 def main() -> None:
-    """Build every part of the case and write it to OUT."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    schools = special_schools(rng_for(1)) + resource_bases(rng_for(2)) + independents(rng_for(3))
-    schools += candidates()
+    """Build every part of the bundled case and write it to OUT."""
+    schools = existing_schools() + candidates()
     children = make_children(rng_for(4))
     assign_locks(rng_for(5), children, schools)
     preferences = make_preferences(rng_for(6), children, schools)
-    places = [[s.school_id, n, s.places[n]] for s in schools for n in NEEDS if n in s.places]
-    write_csv("schools.csv", SCHOOL_COLUMNS, [s.row() for s in schools])
-    write_csv("places.csv", "school_id,need,places", places)
-    write_csv("children.csv", CHILD_COLUMNS, [c.row() for c in children])
-    write_csv("preferences.csv", "child_id,school_id,rank", preferences)
-    write_csv("expansions.csv", "school_id,need,max_extra", expansions(schools))
-    (OUT / "policy.toml").write_bytes(POLICY.encode("utf-8"))
-    print(f"wrote {len(schools)} schools, {len(children)} children, {len(preferences)} preferences")
+    write_case(OUT, schools, children, preferences, open_sites=1)
+    write_csv(OUT, "expansions.csv", "school_id,need,max_extra", expansions(schools))
+
+
+def main_estates() -> None:
+    """Build the 18-site estates case and write it to ESTATES_OUT: the bundled schools with their
+    places scaled to ESTATES_PLACE_SHARE of ESTATES_CHILDREN children, every listed site a candidate."""
+    schools = existing_schools()
+    scale_places(schools, round(ESTATES_PLACE_SHARE * ESTATES_CHILDREN))
+    schools += estates_candidates()
+    children = make_children(rng_for(ESTATES_STEP + 4), ESTATES_CHILDREN)
+    assign_locks(rng_for(ESTATES_STEP + 5), children, schools, ESTATES_LOCKS)
+    preferences = make_preferences(rng_for(ESTATES_STEP + 6), children, schools)
+    write_case(ESTATES_OUT, schools, children, preferences, open_sites=3)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--estates", action="store_true", help="write the 18-site estates case instead")
+    if parser.parse_args().estates:
+        main_estates()
+    else:
+        main()

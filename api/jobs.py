@@ -13,9 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
@@ -33,6 +33,10 @@ from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
 
 SCENARIO_NAME = "scenario.toml"
+MAX_TOGETHER_SIZE = 100
+"""The largest set of candidate sites `sites` may be asked to choose jointly (`together`)."""
+MAX_TOGETHER_SIZES = 5
+"""How many sizes one `sites` run may be asked for."""
 FINISHED = frozenset({RunStatus.OPTIMAL, RunStatus.FEASIBLE})
 """Statuses of a run that found an allocation (proven optimal, or the best found in time)."""
 
@@ -61,6 +65,19 @@ class SolveRunOptions(RunOptions):
 
 class SitesRunOptions(RunOptions):
     """Options of a `sites` run."""
+
+    together: tuple[Annotated[int, Field(ge=1, le=MAX_TOGETHER_SIZE)], ...] | None = Field(
+        default=None,
+        max_length=MAX_TOGETHER_SIZES,
+        description="sizes of the sets of sites to choose jointly (default: 2 to open_sites)",
+    )
+
+    @field_validator("together")
+    @classmethod
+    def _distinct(cls, sizes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if sizes is not None and len(set(sizes)) != len(sizes):
+            raise ValueError("each size may be given once")
+        return sizes
 
 
 class PlanPlacesRunOptions(RunOptions):
@@ -136,12 +153,18 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
 
 def sites_run(loaded: LoadedCase, options: SitesRunOptions, progress: Progress | None = None) -> RunOutput:
     """`allocator sites`: sites.csv, sites.json, marginal.csv and report.html. The summary is the
-    joint choice's, with `sites_ranked` (best first); no allocation is kept."""
+    joint choice's, with `sites_ranked` (best first) and `joint_choices` (size -> opened sites);
+    no allocation is kept. Its status is `optimal` only when every joint choice was proven."""
     with _stage(progress, "evaluating candidate sites"):
-        report = evaluate_sites(loaded, solver_options(options))
-    summary = {**_summary(report.joint), "sites_ranked": [site.site_id for site in report.sites]}
-    # Each site alone is one exact flow; only the joint choice can stop short of a proof.
-    return RunOutput(sites_run_files(loaded, report), summary, report.joint.summary.status)
+        report = evaluate_sites(loaded, solver_options(options), options.together)
+    summary = {
+        **_summary(report.joint),
+        "sites_ranked": [site.site_id for site in report.sites],
+        "joint_choices": {str(c.size): c.allocation.summary.opened_sites for c in report.together},
+    }
+    status = combined_status(report.joint.summary.status, *(c.allocation.summary.status for c in report.together))
+    # Each site alone is one exact flow; only the joint choices can stop short of a proof.
+    return RunOutput(sites_run_files(loaded, report), summary, status)
 
 
 def plan_places_run(loaded: LoadedCase, options: PlanPlacesRunOptions, progress: Progress | None = None) -> RunOutput:

@@ -15,7 +15,16 @@ from api.jobs import (
     whatif_run,
 )
 from cli.common import command_run
-from cli.options import DEFAULT_TIME_LIMIT, CaseDir, NewPlaces, OutDir, ScenarioFile, TimeLimit
+from cli.options import (
+    DEFAULT_TIME_LIMIT,
+    CaseDir,
+    NewPlaces,
+    OutDir,
+    ScenarioFile,
+    TimeLimit,
+    Together,
+    parse_together,
+)
 from data.expansions import EXPANSIONS_FILE, Expansion, load_expansions
 from data.loader import LoadedCase, load_case
 from data.outputs import write_outputs
@@ -23,20 +32,28 @@ from data.scenario import read_scenario_text
 from models.problems import CaseInvalid, Problem
 
 
-def sites(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT) -> None:
-    """Rank every candidate site and find the best joint choice; write sites.csv, sites.json, marginal.csv
-    and report.html (the joint choice's run with a map and table of the candidate sites)."""
+def sites(
+    case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT, together: Together = None
+) -> None:
+    """Rank every candidate site and find the best joint choice (and the best set of each size of
+    --together); write sites.csv, sites.json, marginal.csv and report.html (the joint choice's run
+    with maps and a table of the candidate sites)."""
     started = time.perf_counter()
     with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case(case_dir)
-        output = sites_run(loaded, SitesRunOptions(time_limit=time_limit), progress)
+        options = SitesRunOptions(time_limit=time_limit, together=parse_together(together))
+        output = sites_run(loaded, options, progress)
         with progress.stage("writing"):
             write_outputs(out, output.files)
     ranked = output.summary["sites_ranked"]
+    sets = "".join(
+        f"; best {size} together: {', '.join(opened) or 'none'}" for size, opened in output.summary["joint_choices"].items()
+    )
     typer.echo(
-        f"{len(ranked)} candidate site(s) ranked, best alone: {ranked[0] if ranked else 'none'}; joint choice: "
-        f"{', '.join(output.summary['opened_sites']) or 'none'} ({time.perf_counter() - started:.2f}s) -> {out}"
+        f"{output.status.value}: {len(ranked)} candidate {'site' if len(ranked) == 1 else 'sites'} ranked, "
+        f"best alone: {ranked[0] if ranked else 'none'}; joint choice: "
+        f"{', '.join(output.summary['opened_sites']) or 'none'}{sets} ({time.perf_counter() - started:.2f}s) -> {out}"
     )
 
 

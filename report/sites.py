@@ -62,8 +62,106 @@ def sites_section_html(case: Case, section: Mapping[str, Any], *, joint: Allocat
         "the existing schools. Hover a circle for its figures."
     )
     return (
-        _summary(case, section, chosen, joint) + figure(sites_map(case, rows, chosen), caption) + _table(rows, chosen)
+        _summary(case, section, chosen, joint)
+        + figure(sites_map(case, rows, chosen), caption)
+        + _together_html(case, section)
+        + _table(rows, chosen)
     )
+
+
+def _together_html(case: Case, section: Mapping[str, Any]) -> str:
+    """For each size chosen jointly (sites.json `joint_choices`): a sentence, a map of the chosen set
+    and, as its text alternative, the list of the chosen sites."""
+    rows: Sequence[Row] = section["sites"]
+    by_id = {str(r["site_id"]): r for r in rows}
+    parts = []
+    for choice in section.get("together", []):
+        opened = [by_id[site] for site in choice["opened_sites"] if site in by_id]
+        size = int(choice["size"])
+        status = "proven the best" if choice["status"] == "optimal" else "the best found in the time allowed"
+        gain = int(choice["placed"]) - int(section["baseline"]["placed"])
+        children = "child" if gain == 1 else "children"
+        sentence = (
+            f"Best {size} sites opened together ({status}): {len(opened)} opened, placing {choice['placed']:,} "
+            f"children, {gain:,} more {children} than opening no site."
+        )
+        if choice["note"]:
+            sentence += " " + str(choice["note"])
+        items = "".join(
+            f"<li>{esc(r['name'])} (<span class=\"nowrap\">{esc(r['site_id'])}</span>), "
+            f"rank {esc(r['rank'])} alone</li>"
+            for r in opened
+        ) or "<li>no site opened</li>"
+        caption = (
+            f"The best {size} candidate sites opened together: chosen sites are dark, numbered and named; the other "
+            "candidate sites are hollow grey rings; grey dots are the existing schools. The list below says the same."
+        )
+        parts.append(
+            f'<div class="joint-choice" data-size="{size}"><h3>Best {size} sites together</h3>'
+            f'<p class="joint-choice-summary">{esc(sentence)}</p>'
+            + figure(choice_map(case, rows, size, [str(r["site_id"]) for r in opened]), caption)
+            + f'<ol class="joint-choice-sites" id="joint-choice-{size}-sites">{items}</ol></div>'
+        )
+    return "".join(parts)
+
+
+def choice_map(case: Case, rows: Sequence[Row], size: int, opened: Sequence[str]) -> str:
+    """One set of sites chosen together, as <svg id="map-sites-N" data-chart="sites-choice-map">:
+    the chosen sites filled, numbered 1.. in their order and named; the others hollow rings."""
+    existing = [s for s in case.schools if s.kind != SchoolKind.CANDIDATE]
+    points = [(s.lat, s.lon) for s in existing] + [(float(r["lat"]), float(r["lon"])) for r in rows]
+    projection, plot_height = Projection.fit(points, WIDTH)
+    by_id = {str(r["site_id"]): r for r in rows}
+    names = "; ".join(f"{number}: {by_id[site]['name']} ({site})" for number, site in enumerate(opened, start=1))
+    description = (
+        f"The best {size} of {len(rows)} candidate sites opened together. Chosen: {names or 'none'}. "
+        f"The other {len(rows) - len(opened)} candidate sites and {len(existing)} existing schools are shown faint."
+    )
+    chart_id = f"map-sites-{size}"
+    parts = [
+        svg_open(chart_id, "sites-choice-map", WIDTH, plot_height + 40, f"Best {size} sites together", description),
+        f'<rect x="0" y="0" width="{num(WIDTH)}" height="{num(plot_height)}" fill="#F7F9FB"/>',
+    ]
+    for school in existing:
+        x, y = projection.xy(school.lat, school.lon)
+        parts.append(f'<circle cx="{num(x)}" cy="{num(y)}" r="3" fill="{GREY}" fill-opacity="0.45"/>')
+    for row in rows:
+        if str(row["site_id"]) not in opened:
+            x, y = projection.xy(float(row["lat"]), float(row["lon"]))
+            parts.append(
+                f'<g class="choice-site" data-site-id="{esc(row["site_id"])}" data-in-set="false">'
+                f"<title>{esc(row['name'])} ({esc(row['site_id'])}), not in this set</title>"
+                f'<circle cx="{num(x)}" cy="{num(y)}" r="6" fill="none" stroke="{GREY}" stroke-width="2"/></g>'
+            )
+    halo = ' paint-order="stroke" stroke="#ffffff" stroke-width="3"'
+    for number, site in enumerate(opened, start=1):
+        row = by_id[site]
+        x, y = projection.xy(float(row["lat"]), float(row["lon"]))
+        anchor, dx = ("end", -16.0) if x > WIDTH * 0.55 else ("start", 16.0)
+        dy = 16.0 * (number - (len(opened) + 1) / 2)  # sites close together get labels apart
+        parts.append(
+            f'<g class="choice-site" data-site-id="{esc(site)}" data-in-set="true">'
+            f"<title>{esc(row['name'])} ({esc(site)}), chosen</title>"
+            f'<circle cx="{num(x)}" cy="{num(y)}" r="10" fill="{INK}" stroke="#FFFFFF" stroke-width="1.5"/>'
+            + text(x, y + 4, str(number), anchor="middle", size=11, weight="bold", fill="#FFFFFF")
+            + "</g>"
+            + '<g class="choice-label">'
+            + text(x + dx, y + dy, f"{number}: {_short_name(row)} ({site})", anchor=anchor, size=11, extra=halo)
+            + "</g>"
+        )
+    parts.append(scale_bar(projection, plot_height))
+    top = plot_height + 20
+    parts.append(
+        '<g class="legend">'
+        f'<circle cx="{num(MARGIN + 10)}" cy="{num(top)}" r="8" fill="{INK}"/>'
+        + text(MARGIN + 24, top + 4, "chosen site (number: order in the list below)")
+        + f'<circle cx="{num(MARGIN + 330)}" cy="{num(top)}" r="6" fill="none" stroke="{GREY}" stroke-width="2"/>'
+        + text(MARGIN + 344, top + 4, "other candidate site")
+        + f'<circle cx="{num(MARGIN + 500)}" cy="{num(top)}" r="3" fill="{GREY}" fill-opacity="0.45"/>'
+        + text(MARGIN + 510, top + 4, "existing school")
+        + "</g></svg>"
+    )
+    return "".join(parts)
 
 
 def sites_map(case: Case, rows: Sequence[Row], chosen: set[str]) -> str:
@@ -154,6 +252,12 @@ def _chosen_label(row: Row, x: float, y: float, largest_gain: int) -> str:
     )
 
 
+def _short_name(row: Row) -> str:
+    """A site's name for a map label: without the "Candidate: " that every candidate's name may start with."""
+    name = str(row["name"])
+    return cut(name.removeprefix("Candidate: "), 56)
+
+
 def _legend(top: float, largest_gain: int) -> str:
     small = _radius(0, largest_gain)
     x = MARGIN + 10
@@ -186,6 +290,9 @@ def _table(rows: Sequence[Row], chosen: set[str]) -> str:
         is_chosen = str(row["site_id"]) in chosen
         row_class = ' class="chosen"' if is_chosen else ""
         mark = " · <strong>joint choice</strong>" if is_chosen else ""
+        if row.get("note"):
+            mark += f'<br><span class="site-note">{esc(row["note"])}</span>'
+
         cells = "".join(f'<td class="num">{esc(_cell(key, row[key]))}</td>' for key, _ in TABLE_COLUMNS)
         body.append(
             f'<tr data-site-id="{esc(row["site_id"])}" data-chosen="{str(is_chosen).lower()}"{row_class}>'
@@ -217,6 +324,7 @@ def _summary(case: Case, section: Mapping[str, Any], chosen: set[str], joint: Al
         _best_alone_sentence(best, int(baseline["placed"]), total, len(rows) > 1),
         _side_effects_sentence(best),
         _joint_sentence(case, rows, chosen, joint, int(baseline["placed"])),
+        str(section.get("joint_note", "")),
     ]
     return f'<p class="sites-summary">{" ".join(esc(s) for s in sentences if s)}</p>'
 

@@ -7,13 +7,19 @@
     children_newly_in_reach = children with no usable school in the baseline and one now;
     cost_saved_gbp_year = baseline yearly cost - cost (places and transport);
   money is in whole pounds (`whole_pounds`), the saving the difference of the rounded costs;
-* joint: the best set of up to `open_sites` candidates (`allocator.solve.solve_instance`).
+* joint: the best set of up to `open_sites` candidates; and, for each size k asked for
+  (`together`, by default 2 to `open_sites`), the best set of up to k candidates (`best_sites`:
+  one flow per set when the sets are few, as `allocator solve` does, else the branch and bound
+  over sites of `allocator.site_search`; both exact);
+* a site that cannot take a child (no places, or no child who could use it) is still ranked,
+  with a sentence saying why (`note`); a size larger than the number of sites that can be opened
+  opens them all, and its `note` says so.
 Sites are ranked best first by the contract's objective of their own run, ties by site_id.
 """
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -23,9 +29,11 @@ from allocator.flow import solve_flow
 from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
 from allocator.options import SolveOptions
-from allocator.site_choice import site_choice
+from allocator.site_choice import SiteChoice, site_choice
+from allocator.site_search import branch_and_bound
 from allocator.solution import Solution
-from allocator.solve import FLOW_SOLVER, solve_instance, summarise
+from allocator.solve import FLOW_SOLVER, best_over_site_sets, solve_instance, summarise
+from allocator.status import CostsTooLarge
 from data.arrays import BoolArray
 from data.loader import LoadedCase
 from models.case import SchoolKind
@@ -58,6 +66,16 @@ class SiteEvaluation:
     value: ObjectiveValue
     summary: RunSummary
     children_newly_in_reach: int
+    note: str = ""  # why the site cannot take a child, when it cannot
+
+
+@dataclass(frozen=True)
+class JointChoice:
+    """The best set of up to `size` candidate sites opened together, and its allocation."""
+
+    size: int
+    allocation: Allocation
+    note: str  # a sentence when `size` is more than the sites that can be opened, else ""
 
 
 @dataclass(frozen=True)
@@ -66,9 +84,20 @@ class SitesReport:
     sites: tuple[SiteEvaluation, ...]  # best first
     joint: Allocation
     marginal: tuple[MarginalPlace, ...]
+    joint_note: str = ""  # as JointChoice.note, for open_sites
+    together: tuple[JointChoice, ...] = ()  # smallest size first
 
 
-def evaluate_sites(loaded: LoadedCase, options: SolveOptions | None = None) -> SitesReport:
+def default_together(open_sites: int) -> tuple[int, ...]:
+    """The sizes chosen jointly when none is asked for: 2 to open_sites (none when it is 0 or 1)."""
+    return tuple(range(2, open_sites + 1))
+
+
+def evaluate_sites(
+    loaded: LoadedCase, options: SolveOptions | None = None, together: Sequence[int] | None = None
+) -> SitesReport:
+    """Each site alone, the joint choice of up to `open_sites`, and the best set of each size in
+    `together` (default `default_together(open_sites)`), with the marginal places of the joint choice."""
     options = options or SolveOptions()
     instance = build_instance(loaded.case, loaded.travel)
     forced = site_choice(instance).forced
@@ -80,11 +109,63 @@ def evaluate_sites(loaded: LoadedCase, options: SolveOptions | None = None) -> S
         open_sites[index] = True
         sites.append(_evaluate(loaded, instance, open_sites, instance.case.schools[index].school_id, reach_before))
     sites.sort(key=lambda site: (site.value, site.site_id))
-    started = time.perf_counter()
-    joint = solve_instance(instance, options)
-    joint_allocation = summarise(instance, joint, loaded.input_sha256, started)
+    open_limit = instance.case.policy.open_sites
+    joint_started = time.perf_counter()
+    joint = best_sites(instance, options, open_limit)
+    joint_allocation = summarise(instance, joint, loaded.input_sha256, joint_started)
     marginal = marginal_places(instance, joint.open_sites, joint.chosen_pair, evaluate(instance, joint.chosen_pair))
-    return SitesReport(baseline, tuple(sites), joint_allocation, tuple(marginal))
+    choices = []
+    for size in sorted(set(default_together(open_limit) if together is None else together)):
+        started = time.perf_counter()
+        found = joint if size == open_limit else best_sites(instance, options, size)
+        allocation = joint_allocation if size == open_limit else summarise(instance, found, loaded.input_sha256, started)
+        choices.append(JointChoice(size, allocation, _too_many_note(instance, size, f"The best {size} sites together were asked for")))
+    joint_note = _too_many_note(instance, open_limit, f"open_sites is {open_limit}")
+    return SitesReport(baseline, tuple(sites), joint_allocation, tuple(marginal), joint_note, tuple(choices))
+
+
+def _choice_of(instance: Instance, size: int) -> tuple[Instance, SiteChoice]:
+    """The instance with `open_sites = size`, and its choice of sites."""
+    if size != instance.case.policy.open_sites:
+        policy = instance.case.policy.model_copy(update={"open_sites": size})
+        instance = replace(instance, case=instance.case.model_copy(update={"policy": policy}))
+    return instance, site_choice(instance)
+
+
+def best_sites(instance: Instance, options: SolveOptions, size: int) -> Solution:
+    """The optimal allocation with up to `size` candidate sites opened together: one flow per set
+    when there are at most `options.enumerate_site_sets_up_to` sets, else the branch and bound over
+    sites (exact); where its encoding overflows, `allocator solve`'s own choice of method."""
+    sized, choice = _choice_of(instance, size)
+    if choice.set_count <= options.enumerate_site_sets_up_to:
+        try:
+            return best_over_site_sets(sized, choice)
+        except CostsTooLarge:
+            pass
+    elif not options.force_cp_sat:
+        try:
+            return branch_and_bound(sized, choice, options.time_limit)
+        except CostsTooLarge:
+            pass
+    return solve_instance(sized, options)
+
+
+def _openable(instance: Instance) -> int:
+    """How many candidate sites a run can open: those with places, and those a lock opens."""
+    choice = site_choice(instance)
+    return int(choice.choosable.size + choice.forced.sum())
+
+
+def _too_many_note(instance: Instance, size: int, asked: str) -> str:
+    """A sentence when `size` is more than the candidate sites that can be opened, else ""."""
+    openable = _openable(instance)
+    if size <= openable:
+        return ""
+    sites = "site" if openable == 1 else "sites"
+    return (
+        f"{asked}, more than the {openable} candidate {sites} that can be opened, so all {openable} "
+        "are opened (a site that takes no child is not listed as opened)."
+    )
 
 
 def _in_reach(instance: Instance, open_sites: BoolArray) -> BoolArray:
@@ -110,7 +191,22 @@ def _evaluate(
         value=evaluate(instance, chosen),
         summary=summary,
         children_newly_in_reach=newly,
+        note=_unusable_note(instance, open_sites, site_id) if school else "",
     )
+
+
+def _unusable_note(instance: Instance, open_sites: BoolArray, site_id: str) -> str:
+    """Why a candidate site can take no child (no places, or nobody who could use it), else ""."""
+    index = [school.school_id for school in instance.case.schools].index(site_id)
+    if not (instance.bucket_school == index).any():
+        return "This site has no places for any need in places.csv, so opening it places no child."
+    locked_here = (instance.locked_school == index).any()
+    if not locked_here and not (instance.pair_school[instance.usable_pairs(open_sites)] == index).any():
+        return (
+            "No child could use this site (none has a need it has places for, an age it takes and a home "
+            "within the travel limit or a family that asked for it), so opening it places no child."
+        )
+    return ""
 
 
 def independent_placements(summary: RunSummary) -> int:
@@ -165,29 +261,46 @@ def figures(site: SiteEvaluation) -> dict[str, object]:
     }
 
 
+def _joint_document(joint: RunSummary, baseline: RunSummary, note: str) -> dict[str, object]:
+    """A joint choice's figures in sites.json (money in whole pounds)."""
+    return {
+        "status": joint.status.value,
+        "solver": joint.solver,
+        "opened_sites": joint.opened_sites,
+        "placed": joint.placed,
+        "placed_gain": joint.placed - baseline.placed,
+        "placed_by_priority": joint.placed_by_priority,
+        "placed_by_need": joint.placed_by_need,
+        "preference_cost": joint.preference_cost,
+        "travel_minutes": joint.travel_minutes,
+        "travel_saved_minutes": baseline.travel_minutes - joint.travel_minutes,
+        "districts": joint.districts,
+        "cost_gbp_year": _costs_in_pounds(joint.cost_gbp_year),
+        "note": note,
+    }
+
+
 def sites_document(report: SitesReport) -> dict[str, object]:
-    """sites.json: baseline, each site (row + figures), the joint choice and marginal places."""
-    joint = report.joint.summary
+    """sites.json: baseline, each site (row + figures + note), the joint choice, the best set of
+    each size asked for (`joint_choices`, smallest first) and marginal places."""
+    baseline = report.baseline.summary
     return {
         "baseline": figures(report.baseline),
         "sites": [
-            {**site_row(site, report.baseline, rank), "lat": site.lat, "lon": site.lon, "figures": figures(site)}
+            {
+                **site_row(site, report.baseline, rank),
+                "lat": site.lat,
+                "lon": site.lon,
+                "figures": figures(site),
+                "note": site.note,
+            }
             for rank, site in enumerate(report.sites, start=1)
         ],
-        "joint_choice": {
-            "status": joint.status.value,
-            "solver": joint.solver,
-            "opened_sites": joint.opened_sites,
-            "placed": joint.placed,
-            "placed_gain": joint.placed - report.baseline.summary.placed,
-            "placed_by_priority": joint.placed_by_priority,
-            "placed_by_need": joint.placed_by_need,
-            "preference_cost": joint.preference_cost,
-            "travel_minutes": joint.travel_minutes,
-            "travel_saved_minutes": report.baseline.summary.travel_minutes - joint.travel_minutes,
-            "districts": joint.districts,
-            "cost_gbp_year": _costs_in_pounds(joint.cost_gbp_year),
-        },
+        "joint_choice": _joint_document(report.joint.summary, baseline, report.joint_note),
+        "joint_choices": [
+            {"size": choice.size, **_joint_document(choice.allocation.summary, baseline, choice.note)}
+            for choice in report.together
+        ],
         "marginal_places": [{**m.row(), "placed_gain_by_priority": m.placed_gain_by_priority} for m in report.marginal],
     }
 
@@ -201,8 +314,20 @@ def sites_section(report: SitesReport) -> dict[str, object]:
             "travel_minutes": report.baseline.summary.travel_minutes,
         },
         "joint_opened_sites": report.joint.summary.opened_sites,
+        "joint_note": report.joint_note,
+        "together": [
+            {
+                "size": choice.size,
+                "status": choice.allocation.summary.status.value,
+                "opened_sites": choice.allocation.summary.opened_sites,
+                "placed": choice.allocation.summary.placed,
+                "travel_minutes": choice.allocation.summary.travel_minutes,
+                "note": choice.note,
+            }
+            for choice in report.together
+        ],
         "sites": [
-            {**site_row(site, report.baseline, rank), "lat": site.lat, "lon": site.lon}
+            {**site_row(site, report.baseline, rank), "lat": site.lat, "lon": site.lon, "note": site.note}
             for rank, site in enumerate(report.sites, start=1)
         ],
         "kind": SchoolKind.CANDIDATE.value,

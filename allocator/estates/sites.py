@@ -88,9 +88,13 @@ class SitesReport:
     together: tuple[JointChoice, ...] = ()  # smallest size first
 
 
+DEFAULT_TOGETHER_UP_TO = 5
+
+
 def default_together(open_sites: int) -> tuple[int, ...]:
-    """The sizes chosen jointly when none is asked for: 2 to open_sites (none when it is 0 or 1)."""
-    return tuple(range(2, open_sites + 1))
+    """The sizes chosen jointly when none is asked for: 2 to open_sites, at most 2 to
+    DEFAULT_TOGETHER_UP_TO (none when open_sites is 0 or 1)."""
+    return tuple(range(2, min(open_sites, DEFAULT_TOGETHER_UP_TO) + 1))
 
 
 def evaluate_sites(

@@ -139,3 +139,66 @@ def test_joint_choices_equal_brute_force_over_every_set(
     # superset of its list with `size` sites must do).
     supersets = [chosen for chosen in values if set(choice["opened_sites"]) <= set(chosen)]
     assert supersets and all(values[chosen] == best for chosen in supersets)
+
+
+def test_sites_that_cannot_be_opened_and_too_many_sites_are_results_with_sentences(tmp_path: Path) -> None:
+    """On the estates case: a site with no places and a site no child can reach are ranked with a
+    sentence each, not an error; open_sites and --together beyond the sites that can be opened open
+    them all and say so."""
+    case = tmp_path / "case"
+    case.mkdir()
+    for path in ESTATES.iterdir():
+        (case / path.name).write_bytes(path.read_bytes())
+    places = (case / "places.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (case / "places.csv").write_text("".join(r for r in places if not r.startswith("LAN-CAND-05,")), encoding="utf-8")
+    schools = (case / "schools.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    far = [r.replace("53.744059,-2.406739", "55.900000,-1.500000") if r.startswith("LAN-CAND-18,") else r for r in schools]
+    assert far != schools
+    (case / "schools.csv").write_text("".join(far), encoding="utf-8")
+    policy = (case / "policy.toml").read_text(encoding="utf-8").replace("open_sites = 3", "open_sites = 25")
+    (case / "policy.toml").write_text(policy, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sites", str(case), "--out", str(out), "--together", "20"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "sites.json").read_text(encoding="utf-8"))
+    rows = {row["site_id"]: row for row in document["sites"]}
+    assert len(rows) == 18
+    assert rows["LAN-CAND-05"]["note"] == (
+        "This site has no places for any need in places.csv, so opening it places no child."
+    )
+    assert rows["LAN-CAND-18"]["note"].startswith("No child could use this site")
+    for site in ("LAN-CAND-05", "LAN-CAND-18"):
+        assert rows[site]["placed_gain"] == 0 and rows[site]["children_newly_in_reach"] == 0
+    assert all(row["note"] == "" for site, row in rows.items() if site not in ("LAN-CAND-05", "LAN-CAND-18"))
+    joint = document["joint_choice"]
+    assert joint["status"] == "optimal"
+    assert joint["note"] == (
+        "open_sites is 25, more than the 17 candidate sites that can be opened, so all 17 are opened "
+        "(a site that takes no child is not listed as opened)."
+    )
+    assert "LAN-CAND-18" not in joint["opened_sites"] and "LAN-CAND-05" not in joint["opened_sites"]
+    [together] = document["joint_choices"]
+    assert together["size"] == 20 and together["note"].startswith("The best 20 sites together were asked for, more")
+    assert together["opened_sites"] == joint["opened_sites"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "open_sites is 25, more than the 17 candidate sites" in page
+    assert "This site has no places for any need in places.csv" in page
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("2,x", "give whole numbers separated by commas"),
+        ("0", "each size must be from 1 to 100"),
+        ("2,2", "each size may be given once"),
+        ("1,2,3,4,5,6", "at most 5 sizes"),
+    ],
+)
+def test_a_bad_together_option_is_named_and_nothing_is_written(given: str, message: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sites", str(LANCASHIRE / "case"), "--out", str(out), "--together", given])
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())  # typer draws a box around the error
+    assert "--together" in said and message in said
+    assert "Traceback" not in result.output
+    assert not out.exists()

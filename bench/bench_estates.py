@@ -1,7 +1,8 @@
 """Estates figures: rank 25 candidate sites on a 2,000-child case; plan 200 new places over
-40 schools x 12 needs; OR-Library pmed1-pmed10 through `allocator solve` against spopt's PMedian.
+40 schools x 12 needs; OR-Library pmed1-pmed10 through `allocator solve` against spopt's PMedian;
+the best 3 of the 18-site Lancashire estates case jointly, against enumeration (bench/estates18.py).
 
-Run: .venv/bin/python -m bench.bench_estates [--pmed 1-10] [--skip-spopt]
+Run: .venv/bin/python -m bench.bench_estates [--pmed 1-10] [--skip-spopt] [--only sites|plan|pmed|estates18]
 Each figure prints one line with its target; the exit code is 1 when a target is missed.
 """
 
@@ -21,6 +22,7 @@ from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from bench import orlib
 from bench.cases import write_case as write_synthetic_case
+from bench.estates18 import estates18_figure
 from data.expansions import load_expansions
 from data.loader import load_case
 from models.need import Need
@@ -158,7 +160,7 @@ def main() -> None:
     parser.add_argument("--pmed", default="1-10", help="range of pmed instances, e.g. 1-10 or 1-3")
     parser.add_argument("--skip-spopt", action="store_true")
     parser.add_argument("--allocator", default=str(ALLOCATOR), help="command that runs `allocator`")
-    parser.add_argument("--only", choices=["sites", "plan", "pmed"], help="run one figure")
+    parser.add_argument("--only", choices=["sites", "plan", "pmed", "estates18"], help="run one figure")
     args = parser.parse_args()
     low, _, high = args.pmed.partition("-")
     numbers = list(range(int(low), int(high or low) + 1))
@@ -171,6 +173,8 @@ def main() -> None:
             results.append(plan_new_places(work))
         if args.only in (None, "pmed"):
             results.append(pmedian(work, numbers, not args.skip_spopt, shlex.split(args.allocator)))
+        if args.only in (None, "estates18"):
+            results.append(estates18_figure())
     sys.exit(0 if all(results) else 1)
 
 

@@ -47,9 +47,8 @@ def sites(
         with progress.stage("writing"):
             write_outputs(out, output.files)
     ranked = output.summary["sites_ranked"]
-    sets = "".join(
-        f"; best {size} together: {', '.join(opened) or 'none'}" for size, opened in output.summary["joint_choices"].items()
-    )
+    choices = output.summary["joint_choices"].items()
+    sets = "".join(f"; best {size} together: {', '.join(opened) or 'none'}" for size, opened in choices)
     typer.echo(
         f"{output.status.value}: {len(ranked)} candidate {'site' if len(ranked) == 1 else 'sites'} ranked, "
         f"best alone: {ranked[0] if ranked else 'none'}; joint choice: "

@@ -87,11 +87,14 @@ def _together_html(case: Case, section: Mapping[str, Any]) -> str:
         )
         if choice["note"]:
             sentence += " " + str(choice["note"])
-        items = "".join(
-            f"<li>{esc(r['name'])} (<span class=\"nowrap\">{esc(r['site_id'])}</span>), "
-            f"rank {esc(r['rank'])} alone</li>"
-            for r in opened
-        ) or "<li>no site opened</li>"
+        items = (
+            "".join(
+                f'<li>{esc(r["name"])} (<span class="nowrap">{esc(r["site_id"])}</span>), '
+                f"rank {esc(r['rank'])} alone</li>"
+                for r in opened
+            )
+            or "<li>no site opened</li>"
+        )
         caption = (
             f"The best {size} candidate sites opened together: chosen sites are dark, numbered and named; the other "
             "candidate sites are hollow grey rings; grey dots are the existing schools. The list below says the same."

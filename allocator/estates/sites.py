@@ -122,8 +122,14 @@ def evaluate_sites(
     for size in sorted(set(default_together(open_limit) if together is None else together)):
         started = time.perf_counter()
         found = joint if size == open_limit else best_sites(instance, options, size)
-        allocation = joint_allocation if size == open_limit else summarise(instance, found, loaded.input_sha256, started)
-        choices.append(JointChoice(size, allocation, _too_many_note(instance, size, f"The best {size} sites together were asked for")))
+        allocation = (
+            joint_allocation if size == open_limit else summarise(instance, found, loaded.input_sha256, started)
+        )
+        choices.append(
+            JointChoice(
+                size, allocation, _too_many_note(instance, size, f"The best {size} sites together were asked for")
+            )
+        )
     joint_note = _too_many_note(instance, open_limit, f"open_sites is {open_limit}")
     return SitesReport(baseline, tuple(sites), joint_allocation, tuple(marginal), joint_note, tuple(choices))
 

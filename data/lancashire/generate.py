@@ -523,7 +523,8 @@ def estates_candidates() -> list[School]:
     homes = wards()
     out = list(named)
     others = [
-        s for s in read_csv("lcc_candidate_sites_former_or_vacant.csv")
+        s
+        for s in read_csv("lcc_candidate_sites_former_or_vacant.csv")
         if not any(s["asset_name"].startswith(prefix) for _, prefix, *_ in CANDIDATES)
     ]
     for i, site in enumerate(others):
@@ -552,9 +553,7 @@ def scale_places(schools: list[School], total: int) -> None:
         school.places[need] = places
 
 
-def write_case(
-    out: Path, schools: list[School], children: list[Child], preferences: Rows, open_sites: int
-) -> None:
+def write_case(out: Path, schools: list[School], children: list[Child], preferences: Rows, open_sites: int) -> None:
     """Write schools, places, children, preferences and policy.toml to `out`."""
     out.mkdir(parents=True, exist_ok=True)
     places = [[s.school_id, n, s.places[n]] for s in schools for n in NEEDS if n in s.places]

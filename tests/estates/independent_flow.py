@@ -91,7 +91,10 @@ class IndependentRound:
         self.site_ids = site_ids
         # per arc: the candidate site's position in site_ids, or -1 for a school that is always open
         self.arc_site = np.array(
-            [site_ids.index(k[0]) if k[0] in self.candidates else -1 for k in (self.bucket_keys[b] for b in bucket_rows)],
+            [
+                site_ids.index(k[0]) if k[0] in self.candidates else -1
+                for k in (self.bucket_keys[b] for b in bucket_rows)
+            ],
             dtype=np.int64,
         )
         self.weight, self.a = self._weights()

@@ -114,7 +114,9 @@ def test_sites_ranks_all_18_and_chooses_2_and_3_jointly(estates_run: dict[str, b
 
 
 @pytest.mark.slow
-def test_each_site_alone_matches_independent_flows(estates_run: dict[str, bytes], independent: IndependentRound) -> None:
+def test_each_site_alone_matches_independent_flows(
+    estates_run: dict[str, bytes], independent: IndependentRound
+) -> None:
     document = json.loads(estates_run["sites.json"])
     assert _value_of(document["baseline"], independent.tiers) == independent.value(set())
     for row in document["sites"]:
@@ -152,7 +154,9 @@ def test_sites_that_cannot_be_opened_and_too_many_sites_are_results_with_sentenc
     places = (case / "places.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (case / "places.csv").write_text("".join(r for r in places if not r.startswith("LAN-CAND-05,")), encoding="utf-8")
     schools = (case / "schools.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    far = [r.replace("53.744059,-2.406739", "55.900000,-1.500000") if r.startswith("LAN-CAND-18,") else r for r in schools]
+    far = [
+        r.replace("53.744059,-2.406739", "55.900000,-1.500000") if r.startswith("LAN-CAND-18,") else r for r in schools
+    ]
     assert far != schools
     (case / "schools.csv").write_text("".join(far), encoding="utf-8")
     policy = (case / "policy.toml").read_text(encoding="utf-8").replace("open_sites = 3", "open_sites = 25")

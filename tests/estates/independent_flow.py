@@ -1,5 +1,5 @@
 """An allocation for a fixed set of open sites, built from the contract's models alone (no
-allocator.instance, no allocator.flow): one min-cost flow per set of sites, so that a site
+allocator.instance, no allocator.flow): maximum flows then one min-cost flow per set of sites, so that a site
 choice can be checked by brute force over every set.
 
 Eligibility is the contract's rules 1-4 written out here over the models (places for the need,
@@ -9,10 +9,9 @@ geodesic, not the product's pyproj estimate).
 
 Network: child -> (school, need) -> sink (the school's places for that need, less its locked
 children). Two stages, so that no weight is large:
-1. the tiers: source -> child, plus a source -> sink bypass at cost 0 for children left
-   unplaced; placing a child of tier t costs -W[t], W[lowest] = 1 and each higher tier's W one
-   more than all lower tiers' children could add, so the least cost places the most children of
-   the highest tier, then of the next, ... (the contract's levels 1);
+1. the tiers (`placed_by_tier`): for each tier t from the highest, scipy's maximum flow from the
+   children of tier t or higher; the differences are the most children of each tier that the
+   contract's levels 1 place (see that method for why);
 2. preference and travel with those counts held: one source per tier with exactly that tier's
    count to send (no bypass), placing c at s costs A * preference_cost(c, s) + minutes(c, s)
    with A one more than the largest possible travel total (levels 2 and 3).
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
 
 from allocator.checker import independent_travel
 from models.case import Case, SchoolKind
@@ -97,43 +98,70 @@ class IndependentRound:
             ],
             dtype=np.int64,
         )
-        self.weight, self.a = self._weights()
+        self.a = self._travel_weight()
         self.child_source = np.array([self.tiers.index(c.priority) for c in case.children], dtype=np.int64)
 
-    def _weights(self) -> tuple[dict[int, int], int]:
-        """Stage 1's tier weights W and stage 2's A (see the module docstring)."""
-        free = [c for c in self.case.children if c.locked_school_id is None]
+    def _travel_weight(self) -> int:
+        """Stage 2's A: one more than the largest travel total any allocation can have."""
         most_minutes: dict[int, int] = {}
         for child, mins in zip(self.arc_child.tolist(), self.arc_minutes.tolist(), strict=True):
             most_minutes[child] = max(most_minutes.get(child, 0), mins)
-        weight: dict[int, int] = {}
-        lower = 0
-        for tier in sorted(self.tiers):  # lowest first
-            weight[tier] = lower + 1
-            lower += sum(1 for c in free if c.priority == tier) * weight[tier]
-        return weight, sum(most_minutes.values()) + 1
+        return sum(most_minutes.values()) + 1
+
+    def _kept(self, opened: set[str]) -> np.ndarray:
+        """Which arcs are usable with exactly the candidate sites `opened` open (rule 4)."""
+        open_positions = [i for i, site in enumerate(self.site_ids) if site in opened]
+        kept: np.ndarray = (self.arc_site < 0) | np.isin(self.arc_site, open_positions)
+        return kept
+
+    def placed_by_tier(self, opened: set[str]) -> tuple[int, ...]:
+        """Stage 1: children placed per tier (highest first, locked children included), the
+        contract's first levels, with exactly `opened` open, by scipy's maximum flow (not
+        OR-Tools): the children who can be placed together form a matroid (a gammoid), so the
+        best count of children of tier t or higher, in the lexicographic optimum, is the maximum
+        flow from those children alone, for every t at once (a greedy basis has full rank on
+        every prefix of the order)."""
+        keep = self._kept(opened)
+        children, buckets = len(self.case.children), len(self.bucket_keys)
+        source, sink = children + buckets, children + buckets + 1
+        free = np.array([c.locked_school_id is None for c in self.case.children])
+        priority = np.array([c.priority for c in self.case.children])
+        reachable: list[int] = []
+        for tier in self.tiers:  # highest first
+            senders = np.flatnonzero(free & (priority >= tier))
+            tails = np.concatenate([np.full(senders.size, source), self.arc_child[keep], children + np.arange(buckets)])
+            heads = np.concatenate([senders, children + self.arc_bucket[keep], np.full(buckets, sink)])
+            capacity = np.concatenate(
+                [np.ones(senders.size), np.ones(int(keep.sum())), np.maximum(self.bucket_places, 0)]
+            )
+            graph = csr_matrix((capacity.astype(np.int32), (tails, heads)), shape=(sink + 1, sink + 1))
+            reachable.append(int(maximum_flow(graph, source, sink, method="dinic").flow_value))
+        tally = Counter(self.locked_value[0])
+        for index, tier in enumerate(self.tiers):
+            tally[tier] += reachable[index] - (reachable[index - 1] if index else 0)
+        return tuple(tally[t] for t in self.tiers)
 
     def value(self, opened: set[str]) -> Value:
-        """The optimal objective with exactly the candidate sites `opened` open."""
-        open_positions = [i for i, site in enumerate(self.site_ids) if site in opened]
-        keep = (self.arc_site < 0) | np.isin(self.arc_site, open_positions)
+        """The optimal objective with exactly the candidate sites `opened` open (both stages)."""
+        keep = self._kept(opened)
         tier = self.arc_tier[keep]
-        first = self._solve(keep, np.array([-self.weight[t] for t in tier.tolist()], dtype=np.int64), None)
-        counts = Counter(tier[first].tolist())
-        second = self._solve(keep, self.a * self.arc_pref[keep] + self.arc_minutes[keep], counts)
         placed, pref, minutes = self.locked_value
+        counts = Counter(dict(zip(self.tiers, self.placed_by_tier(opened), strict=True)))
+        counts.subtract(placed)
+        second = self._solve(keep, self.a * self.arc_pref[keep] + self.arc_minutes[keep], counts)
         tally = Counter(placed)
         tally.update(tier[second].tolist())
-        assert Counter(tier[second].tolist()) == counts
+        assert Counter(tier[second].tolist()) == +counts
         return Value(
             tuple((t, tally[t]) for t in self.tiers),
             pref + int(self.arc_pref[keep][second].sum()),
             minutes + int(self.arc_minutes[keep][second].sum()),
         )
 
-    def _solve(self, keep: np.ndarray, cost: np.ndarray, counts: Counter[int] | None) -> np.ndarray:
-        """One min-cost flow over the kept arcs; which of them carry a child. With `counts`, each
-        tier's source sends exactly its count; without, a bypass lets children go unplaced."""
+    def _solve(self, keep: np.ndarray, cost: np.ndarray, counts: Counter[int]) -> np.ndarray:
+        """Stage 2's min-cost flow over the kept arcs, each tier's source sending exactly its
+        count (so exactly `counts[t]` children of tier t are placed); which of the kept arcs
+        carry a child."""
         children, buckets = len(self.case.children), len(self.bucket_keys)
         sink = children + buckets
         sources = {t: sink + 1 + i for i, t in enumerate(self.tiers)}
@@ -146,12 +174,7 @@ class IndependentRound:
         unit_cost = np.concatenate([cost, np.zeros(buckets), np.zeros(children)])
         supplies = np.zeros(sink + 1 + len(self.tiers), dtype=np.int64)
         for t, node in sources.items():
-            if counts is None:
-                supplies[node] = int((child_tier == node).sum())
-                tails, heads = np.append(tails, node), np.append(heads, sink)
-                capacity, unit_cost = np.append(capacity, supplies[node]), np.append(unit_cost, 0)
-            else:
-                supplies[node] = counts[t]
+            supplies[node] = counts[t]
         supplies[sink] = -int(supplies.sum())
         flow.add_arcs_with_capacity_and_unit_cost(
             tails.astype(np.int64), heads.astype(np.int64), capacity.astype(np.int64), unit_cost.astype(np.int64)

@@ -32,6 +32,7 @@ from data.scenario import parse_scenario
 from models.results import Allocation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
+from report.stability import stability_sections
 
 SCENARIO_NAME = "scenario.toml"
 FINISHED = frozenset({RunStatus.OPTIMAL, RunStatus.FEASIBLE})
@@ -148,7 +149,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
             report = evaluate_sites(loaded, solver_options(options))
         sites_seconds = time.perf_counter() - started
     with _stage(progress, "writing the report"):
-        sections = candidate_sites_sections(loaded.case, report)
+        sections = [*candidate_sites_sections(loaded.case, report), *stability_sections(allocation)]
         files = run_files(loaded.case, allocation, title=options.title, extra_sections=sections)
     summary = {**_summary(allocation), "seconds": {"solve": solve_seconds, "candidate_sites": sites_seconds}}
     return RunOutput(files, summary, allocation.summary.status, allocation.placements)

@@ -38,6 +38,8 @@ from allocator.solve import Run, summarise
 from data.arrays import BoolArray, IntArray
 from models.results import Allocation, Alternatives
 
+_INT64_SAFE = 2**62
+
 
 class _TightNetwork:
     """The tight arcs of the run's network and the residual search over them."""
@@ -65,7 +67,8 @@ class _TightNetwork:
         )
         capacities = np.concatenate([np.ones(pairs.size, np.int64), instance.bucket_free, np.ones(free.size, np.int64)])
         reduced = _reduced_costs(tails, heads, costs, flows, capacities, self.sink + 1)
-        tight = reduced == 0
+        # Not optimal for its sites (never for a flow's own allocation): no arc is tight, no alternative.
+        tight = np.zeros(tails.size, bool) if reduced is None else reduced == 0
         self.tight_pairs = pairs[tight[: pairs.size]].tolist()
         self.tight_bucket = tight[pairs.size : pairs.size + bucket_count]
         self.tight_unplaced = dict(zip(free.tolist(), tight[pairs.size + bucket_count :].tolist(), strict=True))
@@ -156,25 +159,27 @@ def optimal_alternatives(
 
 def _reduced_costs(
     tails: IntArray, heads: IntArray, costs: np.ndarray, flows: IntArray, capacities: IntArray, node_count: int
-) -> np.ndarray:
+) -> np.ndarray | None:
     """Reduced costs of the arcs under shortest-path potentials of the residual network
-    (Bellman-Ford from a virtual source joined to every node at cost 0), exact integers."""
+    (Bellman-Ford from a virtual source joined to every node at cost 0), exact: int64 when every
+    path length fits, else Python integers. None when the residual network has a negative cycle
+    (the allocation given was not optimal for its sites)."""
+    largest = max((abs(int(c)) for c in costs), default=0)
+    if largest * (node_count + 1) < _INT64_SAFE:
+        costs = costs.astype(np.int64)
     forward = flows < capacities
     backward = flows > 0
     r_tails = np.concatenate([tails[forward], heads[backward]])
     r_heads = np.concatenate([heads[forward], tails[backward]])
     r_costs = np.concatenate([costs[forward], -costs[backward]])
-    distance = np.zeros(node_count, dtype=object)
+    distance = np.zeros(node_count, dtype=costs.dtype)
     for _ in range(node_count + 1):
-        candidate = distance[r_tails] + r_costs
         updated = distance.copy()
-        np.minimum.at(updated, r_heads, candidate)
+        np.minimum.at(updated, r_heads, distance[r_tails] + r_costs)
         if np.array_equal(updated, distance):
-            break
+            return costs + distance[tails] - distance[heads]
         distance = updated
-    else:  # pragma: no cover - the run's allocation is optimal, so no negative cycle exists
-        raise ValueError("the allocation given is not optimal for its sites")
-    return costs + distance[tails] - distance[heads]
+    return None
 
 
 def _directed_cycle(graph: dict[int, list[int]]) -> list[int] | None:

@@ -3,8 +3,8 @@ run (recomputed from the two summaries), plain words, no child named, the same b
 
 import re
 
-from api.jobs import with_objective
 from allocator.solve import allocate
+from api.jobs import with_objective
 from data.loader import load_case
 from report.page import build_report
 from report.stability import STABILITY_TITLE, stability_sections

@@ -7,11 +7,15 @@ time over the plain run is deferred acceptance plus the stability figures. In-pr
 deferred acceptance alone is timed too. Medians of `--repeats` runs; the case is bench/cases.py's
 (the one bench/bench_allocation.py uses).
 
+Also printed: `--alternatives 100` on the bundled Lancashire round against its plain solve (whole
+commands, medians), with the number of alternatives found.
+
 Usage: python -m bench.bench_stable [--repeats N] [--children N --schools N]
 """
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -28,6 +32,7 @@ from allocator.stable import stable_solution  # noqa: E402
 from bench.cases import write_case  # noqa: E402
 from bench.measure import median_runs  # noqa: E402
 from data.loader import load_case  # noqa: E402
+from report.bundle import bundled_case  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TARGET_SECONDS = 10.0
@@ -39,6 +44,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=20_000)
     parser.add_argument("--schools", type=int, default=200)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     work = ROOT / "bench" / "out"
     plain = write_case(work / f"case_{args.children}x{args.schools}", args.children, args.schools, full_travel=True)
     stable = work / f"case_{args.children}x{args.schools}_stable"
@@ -58,10 +64,11 @@ def main() -> None:
     acceptance = _deferred_acceptance_seconds(stable, args.repeats)
 
     print(f"case: {args.children:,} children x {args.schools} schools, full travel matrix; medians of {args.repeats}")
-    print(f"{'run':>14} {'seconds':>8} {'peak MB':>8}")
+    print(f"{'run':>14} {'seconds':>8} {'CPU s':>8} {'peak MB':>8}")
     for name, measured in runs.items():
-        print(f"{name:>14} {measured.seconds:>8.2f} {measured.peak_mb:>8.0f}")
+        print(f"{name:>14} {measured.seconds:>8.2f} {measured.cpu_seconds:>8.2f} {measured.peak_mb:>8.0f}")
     ratio = runs["stable solve"].seconds / runs["plain solve"].seconds
+    print(f"load average at the start: {load:.1f}, at the end: {os.getloadavg()[0]:.1f} (2 cores, shared)")
     print(f"stable / plain: {ratio:.2f}; deferred acceptance alone (in process): {acceptance:.2f} s")
     envy = optimal["stability"]["justified_envy"], summary["stability"]["justified_envy"]
     print(
@@ -69,6 +76,7 @@ def main() -> None:
         f"children with justified envy: optimal {envy[0]:,}, stable {envy[1]:,}"
     )
     print(f"price_of_stability: {json.dumps(summary['price_of_stability'])}")
+    _alternatives_figure(work, args.repeats)
     failures = []
     if runs["stable solve"].seconds >= TARGET_SECONDS:
         failures.append(f"stable run {runs['stable solve'].seconds:.2f}s >= {TARGET_SECONDS}s")
@@ -76,6 +84,23 @@ def main() -> None:
         failures.append("the stable allocation has justified envy or a preferred free place")
     print("target met" if not failures else "TARGET MISSED: " + "; ".join(failures))
     sys.exit(1 if failures else 0)
+
+
+def _alternatives_figure(work: Path, repeats: int) -> None:
+    case = str(bundled_case())
+    solve = [str(BIN / "allocator"), "solve", case, "--out"]
+    runs = median_runs(
+        {
+            "plain": [*solve, str(work / "out_lancashire")],
+            "alternatives": [*solve, str(work / "out_lancashire_alternatives"), "--alternatives", "100"],
+        },
+        repeats,
+    )
+    found = json.loads((work / "out_lancashire_alternatives" / "summary.json").read_text())["alternatives"]
+    print(
+        f"Lancashire --alternatives 100: {runs['alternatives'].seconds:.2f} s against a plain solve's "
+        f"{runs['plain'].seconds:.2f} s; {found['allocations']} different optimal allocations"
+    )
 
 
 def _deferred_acceptance_seconds(case: Path, repeats: int) -> float:

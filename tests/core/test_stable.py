@@ -225,3 +225,28 @@ def test_unknown_objective_is_located_in_policy_toml(tmp_path: Path, run_cli: Cl
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"policy.toml:{line}: objective: 'fair' is not one of 'optimal' or 'stable'"]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"), [("stable", None), ("fair", "'fair' is not one of 'optimal' or 'stable'")]
+)
+def test_workbook_policy_sheet_takes_the_objective(tmp_path: Path, value: str, problem: str | None) -> None:
+    import openpyxl
+
+    from data.workbook import load_workbook_case, write_template
+    from models.problems import CaseInvalid
+    from tests.test_workbook_roundtrip import fill_workbook
+
+    template, book_path = tmp_path / "template.xlsx", tmp_path / "round.xlsx"
+    write_template(template)
+    fill_workbook(write_case_folder(seeded_case(1, 10, 3, 0, 0), tmp_path / "case"), template, book_path)
+    book = openpyxl.load_workbook(book_path)
+    book["policy"].append(["objective", value])
+    row = book["policy"].max_row
+    book.save(book_path)
+    if problem is None:
+        assert load_workbook_case(book_path).case.policy.objective == "stable"
+        return
+    with pytest.raises(CaseInvalid) as raised:
+        load_workbook_case(book_path)
+    assert raised.value.lines() == [f"policy:{row}: objective: {problem}"]

@@ -15,6 +15,7 @@ With a pool of new places (`plan-places`) the same choice is made with the pool 
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from allocator.options import SolveOptions
 from allocator.progress import Progress
 from allocator.site_choice import SiteChoice, site_choice
 from allocator.solution import Solution
+from allocator.stable import price_of_stability, stable_solution
 from allocator.status import CostsTooLarge
 from allocator.summary import build_allocation
 from data.arrays import BoolArray, IntArray
@@ -37,8 +39,24 @@ POOL_FLOW_SOLVER = "min_cost_flow_new_places"
 STAGED = "_staged"  # suffix when the weights of one network overflowed (see allocator.flow)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A solved round: its instance, the solution written (stable or optimal) and the allocation."""
+
+    instance: Instance
+    solution: Solution
+    allocation: Allocation
+
+
 def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
     """Solve a loaded case and return placements (children.csv order) with the summary."""
+    return solve_round(loaded, options, progress).allocation
+
+
+def solve_round(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Run:
+    """`allocate`, keeping the instance and solution. With policy `objective = "stable"`, the
+    child-optimal stable allocation over the optimal allocation's open sites, with its
+    `price_of_stability` against that optimum (allocator.stable)."""
     options = options or SolveOptions()
     progress = progress or Progress.silent()
     started = time.perf_counter()
@@ -46,7 +64,15 @@ def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: 
         instance = build_instance(loaded.case, loaded.travel)
     with progress.stage("optimising"):
         solution = solve_instance(instance, options)
-    return summarise(instance, solution, loaded.input_sha256, started)
+    if loaded.case.policy.objective != "stable":
+        return Run(instance, solution, summarise(instance, solution, loaded.input_sha256, started))
+    with progress.stage("deferred acceptance"):
+        stable = stable_solution(instance, solution, loaded.input_sha256)
+    allocation = summarise(instance, stable, loaded.input_sha256, started)
+    summary = allocation.summary.model_copy(
+        update={"objective": "stable", "price_of_stability": price_of_stability(instance, solution, stable)}
+    )
+    return Run(instance, stable, allocation.model_copy(update={"summary": summary}))
 
 
 def summarise(instance: Instance, solution: Solution, input_sha256: str, started: float) -> Allocation:

@@ -9,6 +9,7 @@ import numpy as np
 from allocator.instance import NEEDS, Instance
 from allocator.objective import evaluate
 from allocator.solution import Solution
+from allocator.stable import stability_summary
 from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
 
@@ -55,6 +56,7 @@ def build_allocation(
         districts=_districts(instance, placements),
         cost_gbp_year=_costs(instance, placements),
         software=_software(),
+        stability=stability_summary(instance, solution),
     )
     return Allocation(placements=placements, summary=summary)
 

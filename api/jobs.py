@@ -12,25 +12,32 @@ raise `CaseInvalid`, located like case problems (`expansions.csv:3: need: ...`).
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+<<<<<<< HEAD
 from dataclasses import dataclass
 from typing import Annotated, Any
+=======
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+>>>>>>> main
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from allocator.alternatives import with_alternatives
 from allocator.estates.files import place_plan_files, whatif_files
 from allocator.estates.plan import plan_places
 from allocator.estates.sites import evaluate_sites
 from allocator.estates.whatif import run_whatif
 from allocator.options import SolveOptions
 from allocator.progress import Progress
-from allocator.solve import allocate
+from allocator.solve import allocate, solve_round
 from data.expansions import Expansion, parse_expansions
 from data.loader import LoadedCase
-from data.outputs import allocation_files
+from data.outputs import allocation_files, alternative_files
 from data.scenario import parse_scenario
 from models.results import Allocation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
+from report.stability import stability_sections
 
 SCENARIO_NAME = "scenario.toml"
 MAX_TOGETHER_SIZE = 100
@@ -61,6 +68,11 @@ class RunOptions(BaseModel):
 
 class SolveRunOptions(RunOptions):
     """Options of a `solve` run."""
+
+    objective: Literal["optimal", "stable"] | None = Field(
+        default=None, description="policy.toml's objective for this run: optimal or stable"
+    )
+    alternatives: int = Field(default=1, ge=1, le=100, description="write up to this many optimal allocations")
 
 
 class SitesRunOptions(RunOptions):
@@ -125,11 +137,25 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
 
 
 def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress | None = None) -> RunOutput:
-    """`allocator solve`: allocation.csv and summary.json."""
-    allocation = allocate(loaded, solver_options(options), progress)
-    return RunOutput(
-        allocation_files(allocation), _summary(allocation), allocation.summary.status, allocation.placements
-    )
+    """`allocator solve`: allocation.csv and summary.json, with `alternatives` > 1 also
+    alternatives/allocation_2.csv, ... (further optimal allocations)."""
+    loaded = with_objective(loaded, options.objective)
+    run = solve_round(loaded, solver_options(options), progress)
+    allocation, files = run.allocation, {}
+    if options.alternatives > 1:
+        with _stage(progress, "finding other optimal allocations"):
+            allocation, further = with_alternatives(run, options.alternatives, loaded.input_sha256)
+        files = alternative_files(further)
+    files = {**allocation_files(allocation), **files}
+    return RunOutput(files, _summary(allocation), allocation.summary.status, allocation.placements)
+
+
+def with_objective(loaded: LoadedCase, objective: Literal["optimal", "stable"] | None) -> LoadedCase:
+    """The case with policy.toml's `objective` replaced by a run option's, when one is given."""
+    if objective is None or objective == loaded.case.policy.objective:
+        return loaded
+    policy = loaded.case.policy.model_copy(update={"objective": objective})
+    return replace(loaded, case=loaded.case.model_copy(update={"policy": policy}))
 
 
 def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | None = None) -> RunOutput:
@@ -145,7 +171,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
             report = evaluate_sites(loaded, solver_options(options))
         sites_seconds = time.perf_counter() - started
     with _stage(progress, "writing the report"):
-        sections = candidate_sites_sections(loaded.case, report)
+        sections = [*candidate_sites_sections(loaded.case, report), *stability_sections(allocation)]
         files = run_files(loaded.case, allocation, title=options.title, extra_sections=sections)
     summary = {**_summary(allocation), "seconds": {"solve": solve_seconds, "candidate_sites": sites_seconds}}
     return RunOutput(files, summary, allocation.summary.status, allocation.placements)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 class Run:
     seconds: float
     peak_mb: float
+    cpu_seconds: float = 0.0  # user + system time of the process: less sensitive to a shared machine
 
 
 def run_command(command: list[str]) -> Run:
@@ -31,7 +32,8 @@ def run_capturing(command: list[str]) -> tuple[Run, str]:
         err.seek(0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {err.read().decode()}")
-        return Run(seconds, usage.ru_maxrss / 1024.0), out.read().decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(seconds, usage.ru_maxrss / 1024.0, cpu), out.read().decode()
 
 
 def median_runs(commands: dict[str, list[str]], repeats: int) -> dict[str, Run]:
@@ -41,6 +43,10 @@ def median_runs(commands: dict[str, list[str]], repeats: int) -> dict[str, Run]:
         for name, command in commands.items():
             runs[name].append(run_command(command))
     return {
-        name: Run(statistics.median(r.seconds for r in found), max(r.peak_mb for r in found))
+        name: Run(
+            statistics.median(r.seconds for r in found),
+            max(r.peak_mb for r in found),
+            statistics.median(r.cpu_seconds for r in found),
+        )
         for name, found in runs.items()
     }

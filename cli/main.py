@@ -7,7 +7,7 @@ import typer
 
 from api.jobs import SolveRunOptions, solve_run
 from cli.common import command_run
-from cli.options import DEFAULT_TIME_LIMIT, CaseDir, OutDir, TimeLimit
+from cli.options import DEFAULT_TIME_LIMIT, Alternatives, CaseDir, OutDir, TimeLimit
 from data.loader import load_case
 from data.outputs import write_outputs
 
@@ -25,13 +25,15 @@ def _commands() -> None:
 
 
 @app.command()
-def solve(case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT) -> None:
+def solve(
+    case_dir: CaseDir, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT, alternatives: Alternatives = 1
+) -> None:
     """Allocate every child in CASE_DIR and write allocation.csv and summary.json to OUT."""
     started = time.perf_counter()
     with command_run() as progress:
         with progress.stage("reading the case"):
             loaded = load_case(case_dir)
-        output = solve_run(loaded, SolveRunOptions(time_limit=time_limit), progress)
+        output = solve_run(loaded, SolveRunOptions(time_limit=time_limit, alternatives=alternatives), progress)
         with progress.stage("writing"):
             write_outputs(out, output.files)
     summary = output.summary

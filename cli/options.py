@@ -24,6 +24,11 @@ Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")]
 KeyRole = Annotated[Role, typer.Option("--role", help="officer, panel, estates or admin")]
 Label = Annotated[str, typer.Option("--label", help="who or what the key is for")]
 
+Alternatives = Annotated[
+    int,
+    typer.Option("--alternatives", min=1, max=100, help="also write up to K-1 further optimal allocations (1 to 100)"),
+]
+
 DEFAULT_TIME_LIMIT = 60.0
 
 

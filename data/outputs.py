@@ -95,6 +95,14 @@ def allocation_files(allocation: Allocation) -> dict[str, str]:
     }
 
 
+def alternative_files(alternatives: Sequence[Allocation]) -> dict[str, str]:
+    """`alternatives/allocation_2.csv`, ... in allocation.csv's format (issue 9, item 5)."""
+    return {
+        f"alternatives/allocation_{number}.csv": allocation_csv(allocation)
+        for number, allocation in enumerate(alternatives, start=2)
+    }
+
+
 def write_outputs(out_dir: Path, files: Mapping[str, str | bytes]) -> None:
     """Write every file to OUT_DIR, or nothing; raise OutputError with one line."""
     out_dir = out_dir.absolute()

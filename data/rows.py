@@ -136,7 +136,7 @@ def friendly_message(detail: Any) -> str:
     if kind in ("less_than_equal", "less_than"):
         bound = _number(context.get("le", context.get("lt")))
         return f"{value} is above the largest allowed value {bound}"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return f"'{value}' is not one of {context.get('expected', '')}"
     if kind == "string_too_short":
         return "must not be empty"

@@ -10,7 +10,7 @@ printable text of at most MAX_ID_LENGTH characters, other text at most MAX_TEXT_
 
 import unicodedata
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -173,6 +173,8 @@ class Policy(Frozen):
     # Additions to the contract: a year's home-to-school transport per placed child
     # (DOMAIN.md: county average 9,800 GBP), used only for cost reporting.
     transport_cost_gbp: Pounds = 9800.0
+    # Addition (issue 9): "stable" gives the child-optimal stable allocation (allocator.stable).
+    objective: Literal["optimal", "stable"] = "optimal"
 
     def travel_limit(self, age: int) -> int:
         limits = self.max_travel_minutes

@@ -45,6 +45,36 @@ class Placement(Frozen):
         return f"{self.reason.value}: {self.explanation}"
 
 
+class Stability(Frozen):
+    """summary.json `stability` (issue 9, item 4; see `allocator.stable`): children, in
+    children.csv order, with justified envy and those preferring a school with a free place."""
+
+    justified_envy: int
+    justified_envy_child_ids: list[str]
+    prefers_free_place: int
+    prefers_free_place_child_ids: list[str]
+
+
+class PriceOfStability(Frozen):
+    """summary.json `price_of_stability` of an `objective = "stable"` run: the optimal
+    allocation's figures and the stable allocation's minus them (placed: zero or negative)."""
+
+    optimal_placed_by_priority: dict[str, int]
+    optimal_preference_cost: int
+    optimal_travel_minutes: int
+    placed_by_priority: dict[str, int]
+    preference_cost: int
+    travel_minutes: int
+
+
+class Alternatives(Frozen):
+    """summary.json `alternatives` when asked for: `requested` is K, `allocations` how many
+    different optimal allocations were found (allocation.csv included), at most K."""
+
+    requested: int
+    allocations: int
+
+
 class RunSummary(Frozen):
     """summary.json. Keys beyond the contract's minimum are additions, never replacements."""
 
@@ -66,6 +96,10 @@ class RunSummary(Frozen):
     districts: dict[str, dict[str, int | float]] = Field(default_factory=dict)
     cost_gbp_year: dict[str, float] = Field(default_factory=dict)
     software: dict[str, str] = Field(default_factory=dict)
+    objective: str = "optimal"
+    stability: Stability | None = None
+    price_of_stability: PriceOfStability | None = None
+    alternatives: Alternatives | None = None
 
 
 class Allocation(Frozen):

@@ -276,8 +276,9 @@ def write_case_folder(random_case: RandomCase, folder: Path) -> Path:
         [[c, s, m] for (c, s), m in sorted(random_case.given.items())],
     )
     policy = case.policy
+    objective = "" if policy.objective == "optimal" else f'objective = "{policy.objective}"\n'
     (folder / "policy.toml").write_text(
-        f"open_sites = {policy.open_sites}\n"
+        objective + f"open_sites = {policy.open_sites}\n"
         f"unranked_cost = {policy.unranked_cost}\n\n"
         f"[max_travel_minutes]\n"
         f"primary = {policy.max_travel_minutes.primary}\n"

@@ -128,7 +128,7 @@ def child(run_id: str, child_id: str, _caller: Reader, database: DatabaseDep) ->
     )
 
 
-@router.get("/runs/{run_id}/files/{name}")
+@router.get("/runs/{run_id}/files/{name:path}")
 def run_file(run_id: str, name: str, _caller: Reader, database: DatabaseDep) -> dict[str, str]:
     """One output file of a finished run, as `{"name": ..., "content": ...}`."""
     return {"name": name, "content": output_file(database, run_id, name)}

@@ -12,13 +12,8 @@ raise `CaseInvalid`, located like case problems (`expansions.csv:3: need: ...`).
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-<<<<<<< HEAD
-from dataclasses import dataclass
-from typing import Annotated, Any
-=======
 from dataclasses import dataclass, replace
-from typing import Any, Literal
->>>>>>> main
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

@@ -46,7 +46,24 @@ def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: 
         instance = build_instance(loaded.case, loaded.travel)
     with progress.stage("optimising"):
         solution = solve_instance(instance, options)
+        if loaded.case.policy.fairness.active:
+            return _fair_allocation(instance, solution, options, loaded.input_sha256, started)
     return summarise(instance, solution, loaded.input_sha256, started)
+
+
+def _fair_allocation(
+    instance: Instance, plain: Solution, options: SolveOptions, input_sha256: str, started: float
+) -> Allocation:
+    """policy.toml [fairness] (`allocator.fair_flow`), priced against the plain optimum `plain`."""
+    from allocator.fair_flow import FAIR_SOLVER, priced, solve_fair
+
+    plain_allocation = summarise(instance, plain, input_sha256, started)
+    minutes = [p.travel_minutes or 0 for p in plain_allocation.placements if p.placed]
+    choice = site_choice(instance)
+    enumerable = not options.force_cp_sat and _worth_enumerating(instance, choice, options)
+    result, fair = solve_fair(instance, instance.case.policy.fairness, minutes, choice, enumerable)
+    solution = Solution(result.chosen_pair, result.open_sites, RunStatus.OPTIMAL, FAIR_SOLVER)
+    return priced(summarise(instance, solution, input_sha256, started), plain_allocation, fair, result)
 
 
 def summarise(instance: Instance, solution: Solution, input_sha256: str, started: float) -> Allocation:

@@ -6,13 +6,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from allocator.fairness import NOT_GIVEN, fairness_figures
 from allocator.instance import NEEDS, Instance
 from allocator.objective import evaluate
 from allocator.solution import Solution
 from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
-
-NOT_GIVEN = "(not given)"
 
 
 def build_allocation(
@@ -55,6 +54,7 @@ def build_allocation(
         districts=_districts(instance, placements),
         cost_gbp_year=_costs(instance, placements),
         software=_software(),
+        fairness=fairness_figures(instance.case, placements),
     )
     return Allocation(placements=placements, summary=summary)
 

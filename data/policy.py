@@ -43,6 +43,8 @@ def _policy_message(detail: object) -> str:
         return f"{_brief(detail.get('input'))} must be a number"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a table of keys"
+    if kind == "literal_error":  # `[fairness]` values: name what is allowed
+        return f"{_brief(detail.get('input'))} is not a known value; use {detail['ctx']['expected']}"
     return friendly_message(detail)
 
 

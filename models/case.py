@@ -10,7 +10,7 @@ printable text of at most MAX_ID_LENGTH characters, other text at most MAX_TEXT_
 
 import unicodedata
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -163,6 +163,19 @@ class TravelEstimate(Frozen):
     circuity: float = Field(default=1.3, ge=MIN_CIRCUITY, le=MAX_CIRCUITY, allow_inf_nan=False)
 
 
+class FairnessRule(Frozen):
+    """policy.toml `[fairness]` (an addition to the contract; README, "Fairness between districts"):
+    `balance = "districts"` evens out the unplaced share of districts after the priority levels;
+    `travel = "kolm_pollak"` makes the travel level averse to long journeys."""
+
+    balance: Literal["districts"] | None = None
+    travel: Literal["kolm_pollak"] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.balance is not None or self.travel is not None
+
+
 class Policy(Frozen):
     """policy.toml; defaults as in CONTRACT.md."""
 
@@ -173,6 +186,7 @@ class Policy(Frozen):
     # Additions to the contract: a year's home-to-school transport per placed child
     # (DOMAIN.md: county average 9,800 GBP), used only for cost reporting.
     transport_cost_gbp: Pounds = 9800.0
+    fairness: FairnessRule = FairnessRule()
 
     def travel_limit(self, age: int) -> int:
         limits = self.max_travel_minutes

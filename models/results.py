@@ -1,6 +1,7 @@
 """Results of a run: placements, reasons and the run summary."""
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -66,6 +67,10 @@ class RunSummary(Frozen):
     districts: dict[str, dict[str, int | float]] = Field(default_factory=dict)
     cost_gbp_year: dict[str, float] = Field(default_factory=dict)
     software: dict[str, str] = Field(default_factory=dict)
+    # Additions (README, "Fairness between districts"): figures for every run, and what a
+    # policy.toml [fairness] rule cost against the same case solved without it (null: no rule).
+    fairness: dict[str, Any] = Field(default_factory=dict)
+    price_of_fairness: dict[str, Any] | None = None
 
 
 class Allocation(Frozen):

@@ -12,7 +12,7 @@ raise `CaseInvalid`, located like case problems (`expansions.csv:3: need: ...`).
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,7 @@ from data.expansions import Expansion, parse_expansions
 from data.loader import LoadedCase
 from data.outputs import allocation_files
 from data.scenario import parse_scenario
+from models.case import FairnessRule
 from models.results import Allocation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
@@ -57,6 +58,20 @@ class RunOptions(BaseModel):
 
 class SolveRunOptions(RunOptions):
     """Options of a `solve` run."""
+
+    fairness: FairnessRule | None = Field(
+        default=None,
+        description='policy.toml [fairness] for this run, in its place: {"balance": "districts", '
+        '"travel": "kolm_pollak"}, either or both (README, "Fairness between districts")',
+    )
+
+
+def with_fairness(loaded: LoadedCase, rule: FairnessRule | None) -> LoadedCase:
+    """The case with `rule` in place of its policy's [fairness] table (when a rule is given)."""
+    if rule is None:
+        return loaded
+    policy = loaded.case.policy.model_copy(update={"fairness": rule})
+    return replace(loaded, case=loaded.case.model_copy(update={"policy": policy}))
 
 
 class SitesRunOptions(RunOptions):
@@ -109,7 +124,7 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
 
 def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress | None = None) -> RunOutput:
     """`allocator solve`: allocation.csv and summary.json."""
-    allocation = allocate(loaded, solver_options(options), progress)
+    allocation = allocate(with_fairness(loaded, options.fairness), solver_options(options), progress)
     return RunOutput(
         allocation_files(allocation), _summary(allocation), allocation.summary.status, allocation.placements
     )

@@ -45,7 +45,7 @@ def test_fairness_option_equals_the_policy_table_on_the_command_line(
 def test_bad_fairness_option_is_422_with_a_stable_code_and_stores_nothing(service: Service) -> None:
     case_id = service.upload()
     url = f"/v1/cases/{case_id}/runs"
-    bodies = [
+    bodies: list[tuple[dict[str, object], str]] = [
         ({"fairness": {"balance": "district"}}, "fairness.balance: Input should be 'districts'"),
         ({"fairness": {"travel": "atkinson"}}, "fairness.travel: Input should be 'kolm_pollak'"),
         ({"fairness": {"balanse": "districts"}}, "fairness.balanse: Extra inputs are not permitted"),

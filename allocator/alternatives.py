@@ -229,10 +229,10 @@ def _path_between(graph: dict[int, list[int]], starts: list[int], ends: set[int]
 def with_alternatives(run: Run, count: int, input_sha256: str) -> tuple[Allocation, list[Allocation]]:
     """The run's allocation with summary `alternatives`, and up to `count - 1` further optimal
     allocations (the same open sites). A stable run has one allocation (the child-optimal stable
-    allocation is unique), so it gets none."""
+    allocation is unique), and a run with a [fairness] rule is not enumerated: both get none."""
     started = time.perf_counter()
     found: list[IntArray] = [run.solution.chosen_pair]
-    if run.allocation.summary.objective == "optimal":
+    if run.allocation.summary.objective == "optimal" and run.allocation.summary.price_of_fairness is None:
         found = optimal_alternatives(run.instance, run.solution.open_sites, run.solution.chosen_pair, count)
     further = [
         summarise(run.instance, replace(run.solution, chosen_pair=chosen), input_sha256, started)

@@ -64,6 +64,9 @@ def solve_round(loaded: LoadedCase, options: SolveOptions | None = None, progres
         instance = build_instance(loaded.case, loaded.travel)
     with progress.stage("optimising"):
         solution = solve_instance(instance, options)
+    if loaded.case.policy.fairness.active:
+        with progress.stage("balancing"):
+            return _fair_run(instance, solution, options, loaded.input_sha256, started)
     if loaded.case.policy.objective != "stable":
         return Run(instance, solution, summarise(instance, solution, loaded.input_sha256, started))
     with progress.stage("deferred acceptance"):
@@ -73,6 +76,20 @@ def solve_round(loaded: LoadedCase, options: SolveOptions | None = None, progres
         update={"objective": "stable", "price_of_stability": price_of_stability(instance, solution, stable)}
     )
     return Run(instance, stable, allocation.model_copy(update={"summary": summary}))
+
+
+def _fair_run(instance: Instance, plain: Solution, options: SolveOptions, input_sha256: str, started: float) -> Run:
+    """policy.toml [fairness] (`allocator.fair_flow`), priced against the plain optimum `plain`."""
+    from allocator.fair_flow import FAIR_SOLVER, priced, solve_fair
+
+    plain_allocation = summarise(instance, plain, input_sha256, started)
+    minutes = [p.travel_minutes or 0 for p in plain_allocation.placements if p.placed]
+    choice = site_choice(instance)
+    enumerable = not options.force_cp_sat and _worth_enumerating(instance, choice, options)
+    result, fair = solve_fair(instance, instance.case.policy.fairness, minutes, choice, enumerable)
+    solution = Solution(result.chosen_pair, result.open_sites, RunStatus.OPTIMAL, FAIR_SOLVER)
+    fair_allocation = priced(summarise(instance, solution, input_sha256, started), plain_allocation, fair, result)
+    return Run(instance, solution, fair_allocation)
 
 
 def summarise(instance: Instance, solution: Solution, input_sha256: str, started: float) -> Allocation:

@@ -6,14 +6,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
+from allocator.fairness import NOT_GIVEN, fairness_figures
 from allocator.instance import NEEDS, Instance
 from allocator.objective import evaluate
 from allocator.solution import Solution
 from allocator.stable import stability_summary
 from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
-
-NOT_GIVEN = "(not given)"
 
 
 def build_allocation(
@@ -57,6 +56,7 @@ def build_allocation(
         cost_gbp_year=_costs(instance, placements),
         software=_software(),
         stability=stability_summary(instance, solution),
+        fairness=fairness_figures(instance.case, placements),
     )
     return Allocation(placements=placements, summary=summary)
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from allocator.alternatives import with_alternatives
 from allocator.estates.files import place_plan_files, whatif_files
@@ -29,6 +29,7 @@ from data.expansions import Expansion, parse_expansions
 from data.loader import LoadedCase
 from data.outputs import allocation_files, alternative_files
 from data.scenario import parse_scenario
+from models.case import FairnessRule
 from models.results import Allocation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
@@ -68,6 +69,37 @@ class SolveRunOptions(RunOptions):
         default=None, description="policy.toml's objective for this run: optimal or stable"
     )
     alternatives: int = Field(default=1, ge=1, le=100, description="write up to this many optimal allocations")
+    fairness: FairnessRule | None = Field(
+        default=None,
+        description='policy.toml [fairness] for this run, in its place: {"balance": "districts", '
+        '"travel": "kolm_pollak"}, either or both (README, "Fairness between districts")',
+    )
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "SolveRunOptions":
+        if self.objective == "stable" and self.fairness is not None and self.fairness.active:
+            raise ValueError("objective 'stable' cannot be combined with a fairness rule: use one or the other")
+        return self
+
+
+def with_run_policy(
+    loaded: LoadedCase, objective: Literal["optimal", "stable"] | None, fairness: FairnessRule | None
+) -> LoadedCase:
+    """The case with the run's options in place of policy.toml's `objective` and [fairness]
+    (when given). The two exclude each other, so an option that sets one turns off the policy's other."""
+    update: dict[str, object] = {}
+    if fairness is not None:
+        update["fairness"] = fairness
+        if fairness.active:
+            update["objective"] = "optimal"
+    if objective is not None:
+        update["objective"] = objective
+        if objective == "stable":
+            update["fairness"] = FairnessRule()
+    if not update:
+        return loaded
+    policy = loaded.case.policy.model_copy(update=update)
+    return replace(loaded, case=loaded.case.model_copy(update={"policy": policy}))
 
 
 class SitesRunOptions(RunOptions):
@@ -134,7 +166,7 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
 def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress | None = None) -> RunOutput:
     """`allocator solve`: allocation.csv and summary.json, with `alternatives` > 1 also
     alternatives/allocation_2.csv, ... (further optimal allocations)."""
-    loaded = with_objective(loaded, options.objective)
+    loaded = with_run_policy(loaded, options.objective, options.fairness)
     run = solve_round(loaded, solver_options(options), progress)
     allocation, files = run.allocation, {}
     if options.alternatives > 1:
@@ -143,14 +175,6 @@ def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress |
         files = alternative_files(further)
     files = {**allocation_files(allocation), **files}
     return RunOutput(files, _summary(allocation), allocation.summary.status, allocation.placements)
-
-
-def with_objective(loaded: LoadedCase, objective: Literal["optimal", "stable"] | None) -> LoadedCase:
-    """The case with policy.toml's `objective` replaced by a run option's, when one is given."""
-    if objective is None or objective == loaded.case.policy.objective:
-        return loaded
-    policy = loaded.case.policy.model_copy(update={"objective": objective})
-    return replace(loaded, case=loaded.case.model_copy(update={"policy": policy}))
 
 
 def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | None = None) -> RunOutput:

@@ -21,7 +21,7 @@ def parse_policy(text: str, problems: list[Problem], name: str = POLICY_FILE) ->
         return Policy()
     try:
         # strict: TOML already types its values, so "45" (a string) must not pass as 45.
-        return Policy.model_validate(raw, strict=True)
+        policy = Policy.model_validate(raw, strict=True)
     except ValidationError as error:
         for detail in error.errors():
             key = ".".join(str(part) for part in detail["loc"])
@@ -30,6 +30,11 @@ def parse_policy(text: str, problems: list[Problem], name: str = POLICY_FILE) ->
                 message = f"{message} (key '{shown(key)}')"
             problems.append(Problem(name, _key_line(text, detail["loc"]), label, message))
         return Policy()
+    if policy.objective == "stable" and policy.fairness.active:
+        message = "'stable' cannot be combined with a [fairness] rule: use one or the other"
+        problems.append(Problem(name, _key_line(text, ("objective",)), "objective", message))
+        return Policy()
+    return policy
 
 
 def _policy_message(detail: object) -> str:

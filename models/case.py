@@ -163,6 +163,19 @@ class TravelEstimate(Frozen):
     circuity: float = Field(default=1.3, ge=MIN_CIRCUITY, le=MAX_CIRCUITY, allow_inf_nan=False)
 
 
+class FairnessRule(Frozen):
+    """policy.toml `[fairness]` (an addition to the contract; README, "Fairness between districts"):
+    `balance = "districts"` evens out the unplaced share of districts after the priority levels;
+    `travel = "kolm_pollak"` makes the travel level averse to long journeys."""
+
+    balance: Literal["districts"] | None = None
+    travel: Literal["kolm_pollak"] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.balance is not None or self.travel is not None
+
+
 class Policy(Frozen):
     """policy.toml; defaults as in CONTRACT.md."""
 
@@ -175,6 +188,7 @@ class Policy(Frozen):
     transport_cost_gbp: Pounds = 9800.0
     # Addition (issue 9): "stable" gives the child-optimal stable allocation (allocator.stable).
     objective: Literal["optimal", "stable"] = "optimal"
+    fairness: FairnessRule = FairnessRule()
 
     def travel_limit(self, age: int) -> int:
         limits = self.max_travel_minutes

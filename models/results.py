@@ -1,6 +1,7 @@
 """Results of a run: placements, reasons and the run summary."""
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -100,6 +101,10 @@ class RunSummary(Frozen):
     stability: Stability | None = None
     price_of_stability: PriceOfStability | None = None
     alternatives: Alternatives | None = None
+    # Additions (README, "Fairness between districts"): figures for every run, and what a
+    # policy.toml [fairness] rule cost against the same case solved without it (null: no rule).
+    fairness: dict[str, Any] = Field(default_factory=dict)
+    price_of_fairness: dict[str, Any] | None = None
 
 
 class Allocation(Frozen):

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from models.case import Case
 from models.results import Allocation
 from report.areas import home_areas
+from report.fairness import fairness_section
 from report.map import placement_map
 from report.sections import (
     cost_section,
@@ -100,6 +101,11 @@ def build_report(
             "district",
             "Placed and unplaced by district",
             figure(district_chart(allocation), "District of the child's home (children.csv district)."),
+        ),
+        *(
+            [("fairness", "Fairness between districts", fairness_section(allocation))]
+            if allocation.summary.fairness
+            else []
         ),
         ("travel", "Travel times against the limits", travel_charts(case, allocation)),
         ("places", "Places used and free by school", places_chart(case, allocation)),

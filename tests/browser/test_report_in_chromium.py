@@ -13,7 +13,18 @@ from typer.testing import CliRunner
 from tests.browser.cdp import find_chromium, open_page
 from tests.report.test_demo_cli import cli
 
-EXPECTED_CHARTS = {"map", "need", "district", "travel-primary", "travel-secondary", "places", "cost", "sites-map"}
+EXPECTED_CHARTS = {
+    "map",
+    "need",
+    "district",
+    "travel-primary",
+    "travel-secondary",
+    "places",
+    "cost",
+    "sites-map",
+    "fairness-share",
+    "fairness-travel",
+}
 
 INSPECT = """(() => {
   const charts = [...document.querySelectorAll('svg[data-chart]')].map(svg => {

@@ -4,7 +4,7 @@ run (recomputed from the two summaries), plain words, no child named, the same b
 import re
 
 from allocator.solve import allocate
-from api.jobs import with_objective
+from api.jobs import with_run_policy
 from data.loader import load_case
 from report.page import build_report
 from report.stability import STABILITY_TITLE, stability_sections
@@ -38,8 +38,8 @@ def test_optimal_run_section_counts_the_summary() -> None:
 def test_stable_run_section_shows_the_price() -> None:
     loaded = load_case(LANCASHIRE)
     optimal = allocate(loaded).summary
-    stable = allocate(with_objective(loaded, "stable")).summary
-    allocation = allocate(with_objective(loaded, "stable"))
+    stable = allocate(with_run_policy(loaded, "stable", None)).summary
+    allocation = allocate(with_run_policy(loaded, "stable", None))
     ((_, html),) = stability_sections(allocation)
     rows = _rows(html)
     assert [_number(v[0]) for v in list(rows.values())[:2]] == [0, 0]

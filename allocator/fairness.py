@@ -1,0 +1,158 @@
+"""Fairness figures of an allocation (summary.json `fairness`, issue 9 item 2), from the case's
+models and the placements alone, and the Kolm-Pollak measure they use.
+
+Groups: each district of children.csv (children with no district form the group NOT_GIVEN,
+"(not given)", as in summary.json `districts`), in sorted order; each need present, in the
+SEN2 order of `models.need.Need`; and `overall`. Per group:
+* `children`, `placed` (locked children count as placed at their locked school);
+* `placed_share` = placed / children;
+* `within_limit_share` = placed children whose travel minutes are within their phase's limit,
+  over the placed children (a family may rank a school beyond the limit);
+* `mean_travel_minutes` and `p90_travel_minutes` of the placed children: the 90th percentile is
+  the nearest-rank one, the smallest minutes m with at least 90% of them travelling <= m (always
+  a whole number of minutes that some child travels);
+* `independent_placements`: placed at a school of kind `independent`;
+* `kolm_pollak_ede_minutes`: the Kolm-Pollak equally-distributed equivalent of the placed
+  children's minutes x with aversion beta = -1, as the Equitable-Polling-Locations project defines
+  it: kappa = beta * sum(x) / sum(x^2) and EDE = -(1 / kappa) * ln(mean(exp(-kappa * x))); kappa
+  is computed once over every placed child of the round (summary `kolm_pollak.kappa`) and used for
+  every group, so that groups are compared on one scale (EDE = the mean when every x is 0).
+Figures of a group with no placed child are null. The largest gap in placed share between two
+districts is the highest district's share less the lowest's, with both districts named.
+
+Rounding, so that output is byte-for-byte deterministic: shares to SHARE_DECIMALS (4) decimals,
+minutes (means, EDEs) to MINUTES_DECIMALS (2), kappa to KAPPA_DECIMALS (8); every figure is
+computed from exact integers (fractions, `math.fsum`) before its one rounding.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from models.case import Case, SchoolKind
+from models.need import Need
+from models.results import Placement
+
+NOT_GIVEN = "(not given)"
+BETA = -1.0
+SHARE_DECIMALS = 4
+MINUTES_DECIMALS = 2
+KAPPA_DECIMALS = 8
+
+
+def kolm_pollak_kappa(minutes: Sequence[int], beta: float = BETA) -> float:
+    """kappa = beta * sum(x) / sum(x^2), 0 when every x is 0 (or there is none)."""
+    squares = sum(x * x for x in minutes)
+    return beta * sum(minutes) / squares if squares else 0.0
+
+
+def kolm_pollak_ede(minutes: Sequence[int], kappa: float) -> float:
+    """-(1 / kappa) * ln(mean(exp(-kappa * x))), computed with the largest exponent taken out
+    (no overflow); the mean when kappa is 0."""
+    if not minutes:
+        raise ValueError("the equally-distributed equivalent of no journeys")
+    if kappa == 0:
+        return math.fsum(minutes) / len(minutes)
+    exponents = [-kappa * x for x in minutes]
+    top = max(exponents)
+    log_mean = top + math.log(math.fsum(math.exp(e - top) for e in exponents) / len(minutes))
+    return -log_mean / kappa
+
+
+def _share(part: int, whole: int) -> float:
+    return round(float(Fraction(part, whole)), SHARE_DECIMALS) if whole else 0.0
+
+
+def _nearest_rank(values: list[int], percent: int) -> int:
+    ordered = sorted(values)
+    return ordered[max(0, -(-percent * len(ordered) // 100) - 1)]
+
+
+class _Group:
+    def __init__(self) -> None:
+        self.children = 0
+        self.minutes: list[int] = []
+        self.within = 0
+        self.independent = 0
+
+    def figures(self, kappa: float) -> dict[str, Any]:
+        placed = len(self.minutes)
+        some = placed > 0
+        return {
+            "children": self.children,
+            "placed": placed,
+            "placed_share": _share(placed, self.children),
+            "within_limit_share": _share(self.within, placed) if some else None,
+            "mean_travel_minutes": round(math.fsum(self.minutes) / placed, MINUTES_DECIMALS) if some else None,
+            "p90_travel_minutes": _nearest_rank(self.minutes, 90) if some else None,
+            "independent_placements": self.independent,
+            "kolm_pollak_ede_minutes": round(kolm_pollak_ede(self.minutes, kappa), MINUTES_DECIMALS) if some else None,
+        }
+
+
+def district_of(district: str | None) -> str:
+    return district or NOT_GIVEN
+
+
+def fairness_figures(case: Case, placements: Sequence[Placement]) -> dict[str, Any]:
+    """summary.json `fairness` (see the module docstring)."""
+    kind = {school.school_id: school.kind for school in case.schools}
+    districts: dict[str, _Group] = defaultdict(_Group)
+    needs: dict[Need, _Group] = defaultdict(_Group)
+    overall = _Group()
+    for child, placement in zip(case.children, placements, strict=True):
+        groups = (districts[district_of(child.district)], needs[child.need], overall)
+        for group in groups:
+            group.children += 1
+            if placement.school_id is not None:
+                minutes = placement.travel_minutes or 0
+                group.minutes.append(minutes)
+                group.within += minutes <= case.policy.travel_limit(child.age)
+                group.independent += kind[placement.school_id] == SchoolKind.INDEPENDENT
+    kappa = kolm_pollak_kappa(overall.minutes)
+    by_district = {name: districts[name].figures(kappa) for name in sorted(districts)}
+    return {
+        "overall": overall.figures(kappa),
+        "by_district": by_district,
+        "by_need": {need.value: needs[need].figures(kappa) for need in Need if need in needs},
+        "largest_placed_share_gap": largest_gap(districts),
+        "kolm_pollak": {"aversion": BETA, "kappa": round(kappa, KAPPA_DECIMALS)},
+    }
+
+
+def largest_gap(districts: dict[str, _Group]) -> dict[str, Any]:
+    """The highest placed share less the lowest, exact before rounding; ties named by the first
+    district in sorted order."""
+    shares = {name: Fraction(len(g.minutes), g.children) for name, g in sorted(districts.items())}
+    if not shares:
+        return {"value": 0.0, "highest": None, "lowest": None}
+    highest = max(shares, key=lambda name: shares[name])
+    lowest = min(shares, key=lambda name: shares[name])
+    return {
+        "value": round(float(shares[highest] - shares[lowest]), SHARE_DECIMALS),
+        "highest": highest,
+        "lowest": lowest,
+    }
+
+
+def price_of_fairness(
+    fair: dict[str, Any], plain: dict[str, Any], rule: Mapping[str, str | None], plain_status: str
+) -> dict[str, Any]:
+    """summary.json `price_of_fairness`: the run with the `[fairness]` rule less the same case
+    solved without it (positive = the rule costs that much more), and the run without it."""
+    keys = ("preference_cost", "travel_minutes")
+    gap_fair = fair["fairness"]["largest_placed_share_gap"]["value"]
+    gap_plain = plain["fairness"]["largest_placed_share_gap"]["value"]
+    return {
+        "rule": dict(rule),
+        **{key: fair[key] - plain[key] for key in keys},
+        "largest_placed_share_gap": round(gap_fair - gap_plain, SHARE_DECIMALS),
+        "without_rule": {
+            "status": plain_status,
+            **{key: plain[key] for key in keys},
+            "placed": plain["placed"],
+            "largest_placed_share_gap": gap_plain,
+        },
+    }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from allocator.explain import explain_unplaced
+from allocator.explanations import explain_children
 from allocator.flow import FlowAssignment, NewPlaces, assign, solve_flow, solve_flow_with_new_places
 from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
@@ -37,8 +38,14 @@ POOL_FLOW_SOLVER = "min_cost_flow_new_places"
 STAGED = "_staged"  # suffix when the weights of one network overflowed (see allocator.flow)
 
 
-def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
-    """Solve a loaded case and return placements (children.csv order) with the summary."""
+def allocate(
+    loaded: LoadedCase,
+    options: SolveOptions | None = None,
+    progress: Progress | None = None,
+    explain: bool = False,
+) -> Allocation:
+    """Solve a loaded case and return placements (children.csv order) with the summary; with
+    `explain`, also every child's row of explanations.csv (`allocator.explanations`)."""
     options = options or SolveOptions()
     progress = progress or Progress.silent()
     started = time.perf_counter()
@@ -46,13 +53,22 @@ def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: 
         instance = build_instance(loaded.case, loaded.travel)
     with progress.stage("optimising"):
         solution = solve_instance(instance, options)
-    return summarise(instance, solution, loaded.input_sha256, started)
+    if not explain:
+        return summarise(instance, solution, loaded.input_sha256, started)
+    with progress.stage("explaining"):
+        return summarise(instance, solution, loaded.input_sha256, started, explain=True)
 
 
-def summarise(instance: Instance, solution: Solution, input_sha256: str, started: float) -> Allocation:
-    """Explain the unplaced children and build the allocation with its summary."""
+def summarise(
+    instance: Instance, solution: Solution, input_sha256: str, started: float, explain: bool = False
+) -> Allocation:
+    """Explain the unplaced children (and, with `explain`, every child) and build the
+    allocation with its summary."""
     reasons = explain_unplaced(instance, solution.chosen_pair, solution.open_sites)
-    return build_allocation(instance, solution, reasons, input_sha256, time.perf_counter() - started)
+    allocation = build_allocation(instance, solution, reasons, input_sha256, time.perf_counter() - started)
+    if not explain:
+        return allocation
+    return allocation.model_copy(update={"explanations": explain_children(instance, solution, reasons)})
 
 
 def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | None = None) -> Solution:

@@ -108,8 +108,8 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
 
 
 def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress | None = None) -> RunOutput:
-    """`allocator solve`: allocation.csv and summary.json."""
-    allocation = allocate(loaded, solver_options(options), progress)
+    """`allocator solve`: allocation.csv, summary.json and explanations.csv."""
+    allocation = allocate(loaded, solver_options(options), progress, explain=True)
     return RunOutput(
         allocation_files(allocation), _summary(allocation), allocation.summary.status, allocation.placements
     )
@@ -119,7 +119,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
     """`allocator demo`: the solve, the candidate-sites evaluation when the case has candidate
     sites, and the report. The summary adds `seconds` (solve and candidate sites, unrounded)."""
     started = time.perf_counter()
-    allocation = allocate(loaded, solver_options(options), progress)
+    allocation = allocate(loaded, solver_options(options), progress, explain=True)
     solve_seconds = time.perf_counter() - started
     report, sites_seconds = None, None
     if has_candidate_sites(loaded.case):

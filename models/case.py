@@ -163,6 +163,11 @@ class TravelEstimate(Frozen):
     circuity: float = Field(default=1.3, ge=MIN_CIRCUITY, le=MAX_CIRCUITY, allow_inf_nan=False)
 
 
+DEFAULT_PRIORITY_NAMES = {"0": "standard priority", "1": "statutory deadline passed", "2": "out of education"}
+TierKey = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]?|100)$")]
+TierName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_printable)]
+
+
 class Policy(Frozen):
     """policy.toml; defaults as in CONTRACT.md."""
 
@@ -173,6 +178,13 @@ class Policy(Frozen):
     # Additions to the contract: a year's home-to-school transport per placed child
     # (DOMAIN.md: county average 9,800 GBP), used only for cost reporting.
     transport_cost_gbp: Pounds = 9800.0
+    # Addition (issue 9): plain names of priority tiers for explanations, "0".."100" -> name;
+    # tiers not named here take DEFAULT_PRIORITY_NAMES, or "urgency level N".
+    priority_names: dict[TierKey, TierName] = Field(default_factory=dict)
+
+    def priority_name(self, tier: int) -> str:
+        key = str(tier)
+        return self.priority_names.get(key) or DEFAULT_PRIORITY_NAMES.get(key) or f"urgency level {tier}"
 
     def travel_limit(self, age: int) -> int:
         limits = self.max_travel_minutes

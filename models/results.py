@@ -45,6 +45,33 @@ class Placement(Frozen):
         return f"{self.reason.value}: {self.explanation}"
 
 
+class Outcome(StrEnum):
+    """What a child's row in explanations.csv says happened."""
+
+    FIRST_CHOICE = "first_choice"
+    OTHER_CHOICE = "other_choice"  # a school the family ranked, not first
+    NOT_RANKED = "not_ranked"  # the family ranked schools; placed at one they did not rank
+    PLACED = "placed"  # the family gave no preferences
+    LOCKED = "locked"
+    UNPLACED = "unplaced"
+
+
+class ChildExplanation(Frozen):
+    """One row of explanations.csv. `forced` is None (empty) when the run is not proven optimal
+    or too large to explain exactly; each counterfactual is None when it does not apply or no
+    such change exists."""
+
+    child_id: str
+    outcome: Outcome
+    school_id: str | None = None
+    first_choice_school_id: str | None = None
+    forced: bool | None = None
+    add_place_school_id: str | None = None
+    extra_minutes: int | None = None
+    priority_needed: int | None = None
+    explanation: str
+
+
 class RunSummary(Frozen):
     """summary.json. Keys beyond the contract's minimum are additions, never replacements."""
 
@@ -73,3 +100,4 @@ class Allocation(Frozen):
 
     placements: tuple[Placement, ...]
     summary: RunSummary
+    explanations: tuple[ChildExplanation, ...] = ()  # children.csv order; empty unless asked for

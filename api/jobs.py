@@ -28,7 +28,7 @@ from data.expansions import Expansion, parse_expansions
 from data.loader import LoadedCase
 from data.outputs import allocation_files
 from data.scenario import parse_scenario
-from models.results import Allocation, Placement, RunStatus
+from models.results import Allocation, ChildExplanation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
 
@@ -46,6 +46,7 @@ class RunOutput:
     summary: dict[str, Any]
     status: RunStatus
     placements: tuple[Placement, ...] = ()
+    explanations: tuple[ChildExplanation, ...] = ()  # explanations.csv's rows (solve and demo)
 
 
 class RunOptions(BaseModel):
@@ -111,7 +112,11 @@ def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress |
     """`allocator solve`: allocation.csv, summary.json and explanations.csv."""
     allocation = allocate(loaded, solver_options(options), progress, explain=True)
     return RunOutput(
-        allocation_files(allocation), _summary(allocation), allocation.summary.status, allocation.placements
+        allocation_files(allocation),
+        _summary(allocation),
+        allocation.summary.status,
+        allocation.placements,
+        allocation.explanations,
     )
 
 
@@ -131,7 +136,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
         sections = candidate_sites_sections(loaded.case, report)
         files = run_files(loaded.case, allocation, title=options.title, extra_sections=sections)
     summary = {**_summary(allocation), "seconds": {"solve": solve_seconds, "candidate_sites": sites_seconds}}
-    return RunOutput(files, summary, allocation.summary.status, allocation.placements)
+    return RunOutput(files, summary, allocation.summary.status, allocation.placements, allocation.explanations)
 
 
 def sites_run(loaded: LoadedCase, options: SitesRunOptions, progress: Progress | None = None) -> RunOutput:

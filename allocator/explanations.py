@@ -62,6 +62,7 @@ class _Writer:
         first = int(self.first[child])
         school, minutes, rank, outcome = self._outcome(child)
         sentences: list[str] = []
+        why_not_first = None
         if outcome is Outcome.LOCKED:
             sentences.append(f"The panel has already decided this child's place at {schools[school].name}.")
         elif outcome is Outcome.UNPLACED:
@@ -70,7 +71,8 @@ class _Writer:
         else:
             sentences.append(self._placed_sentence(child, school, minutes, rank, outcome))
         if first >= 0 and outcome in (Outcome.OTHER_CHOICE, Outcome.NOT_RANKED, Outcome.UNPLACED):
-            sentences.append(self._why_not_first(child, first))
+            sentence, why_not_first = self._why_not_first(child, first)
+            sentences.append(sentence)
         if change is not None:
             sentences += self._what_would_change(child, outcome, change)
         return ChildExplanation(
@@ -83,6 +85,7 @@ class _Writer:
             extra_minutes=_given(change.extra_minutes) if change else None,
             priority_needed=_given(change.priority_needed) if change else None,
             explanation=" ".join(sentences),
+            why_not_first=why_not_first,
         )
 
     def _outcome(self, child: int) -> tuple[int, int, int, Outcome]:
@@ -124,7 +127,8 @@ class _Writer:
             return "Nearer schools in reach had no place left for this child's need."
         return "No school in reach with this need's places is nearer."
 
-    def _why_not_first(self, child: int, first: int) -> str:
+    def _why_not_first(self, child: int, first: int) -> tuple[str, str]:
+        """The sentence, and its key in FIRST_CHOICE_REASONS (for the chief reason)."""
         instance = self.instance
         school = instance.case.schools[first]
         need_code = int(instance.child_need[child])
@@ -132,15 +136,17 @@ class _Writer:
         bucket = self.bucket_of.get((first, need_code))
         age = int(instance.child_age[child])
         if bucket is None:
-            return f"The first choice, {school.name}, has no places for {need} in this round."
+            return f"The first choice, {school.name}, has no places for {need} in this round.", "no_places_for_need"
         if not school.age_min <= age <= school.age_max:
-            return f"The first choice, {school.name}, takes ages {school.age_min} to {school.age_max}, not {age}."
+            return f"The first choice, {school.name}, takes ages {school.age_min} to {school.age_max}, not {age}.", "age"
         if not self.school_ok[first]:
-            return f"The first choice, {school.name}, is a new site that was not opened in this round."
-        return f"The first choice, {school.name}, had no {need} place left. " + self._who_took(child, bucket, need)
+            return f"The first choice, {school.name}, is a new site that was not opened in this round.", "site_not_opened"
+        holders, chief = self._who_took(child, bucket)
+        return f"The first choice, {school.name}, had no {need} place left. {holders}".rstrip(), chief
 
-    def _who_took(self, child: int, bucket: int, need: str) -> str:
-        """Counts of the children holding the bucket's places, by the first reason that fits."""
+    def _who_took(self, child: int, bucket: int) -> tuple[str, str]:
+        """Counts of the children holding the bucket's places, by the first reason that fits;
+        and the reason most of them share (the first in that order on a tie)."""
         instance = self.instance
         own_tier = int(instance.child_priority[child])
         counts = {"panel": 0, "urgent": 0, "only": 0, "first": 0, "nearer": 0, "other": 0}
@@ -161,9 +167,10 @@ class _Writer:
             else:
                 counts["other"] += 1
         parts = [_children(count, *_HOLDER_WORDS[key]) for key, count in counts.items() if count]
+        chief = max(counts, key=lambda key: counts[key]) if any(counts.values()) else "other"
         if not parts:
-            return ""
-        return f"Its places went to {_joined(parts)}."
+            return "", chief
+        return f"Its places went to {_joined(parts)}.", chief
 
     def _minutes_at(self, child: int, bucket: int) -> int | None:
         mine = np.arange(self.pair_starts[child], self.pair_starts[child + 1])

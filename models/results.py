@@ -70,6 +70,22 @@ class ChildExplanation(Frozen):
     extra_minutes: int | None = None
     priority_needed: int | None = None
     explanation: str
+    # why the first choice was not given, for the report's grouping (not a column of the file):
+    # one of FIRST_CHOICE_REASONS, None when it does not apply
+    why_not_first: str | None = None
+
+
+FIRST_CHOICE_REASONS = {
+    "no_places_for_need": "the first choice had no places for the child's need",
+    "age": "the first choice does not take the child's age",
+    "site_not_opened": "the first choice is a new site that was not opened",
+    "panel": "its places went to children the panel had already placed",
+    "urgent": "its places went to children with a more urgent priority",
+    "only": "its places went to children for whom it was the only school in reach",
+    "first": "its places went to children who also put it first",
+    "nearer": "its places went to children who live nearer",
+    "other": "its places went to children whose other journeys or choices would have been worse",
+}
 
 
 class RunSummary(Frozen):

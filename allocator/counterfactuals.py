@@ -79,7 +79,9 @@ def exact_changes(instance: Instance, solution: Solution) -> list[ChildChanges] 
         net = build_residual(instance, solution.open_sites, chosen, int(options.minutes[beyond].max(initial=0)))
     except TooLargeToExplain:
         return None
-    return _Changes(instance, net, solution, options.child[beyond], options.bucket[beyond], options.minutes[beyond]).all()
+    return _Changes(
+        instance, net, solution, options.child[beyond], options.bucket[beyond], options.minutes[beyond]
+    ).all()
 
 
 class _Changes:

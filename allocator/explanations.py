@@ -138,9 +138,15 @@ class _Writer:
         if bucket is None:
             return f"The first choice, {school.name}, has no places for {need} in this round.", "no_places_for_need"
         if not school.age_min <= age <= school.age_max:
-            return f"The first choice, {school.name}, takes ages {school.age_min} to {school.age_max}, not {age}.", "age"
+            return (
+                f"The first choice, {school.name}, takes ages {school.age_min} to {school.age_max}, not {age}.",
+                "age",
+            )
         if not self.school_ok[first]:
-            return f"The first choice, {school.name}, is a new site that was not opened in this round.", "site_not_opened"
+            return (
+                f"The first choice, {school.name}, is a new site that was not opened in this round.",
+                "site_not_opened",
+            )
         holders, chief = self._who_took(child, bucket)
         return f"The first choice, {school.name}, had no {need} place left. {holders}".rstrip(), chief
 

@@ -105,9 +105,6 @@ class ResidualNetwork:
     def node_count(self) -> int:
         return self.sink + 1
 
-    def bucket_node(self, bucket: int) -> int:
-        return self.instance.child_count + bucket
-
     def true_distance(self, reduced_distance: FloatArray, source: int, targets: IntArray) -> IntArray:
         finite = np.isfinite(reduced_distance)
         exact = np.where(finite, np.rint(np.where(finite, reduced_distance, 0.0)), 0).astype(np.int64)
@@ -163,11 +160,10 @@ class ResidualNetwork:
         chosen[self.instance.pair_child[self.pairs[used]]] = np.flatnonzero(used)
         return chosen
 
-    def chosen_usable(self) -> IntArray:
-        return self._chosen()
 
-
-def build_residual(instance: Instance, open_sites: BoolArray, chosen_pair: IntArray, extra_minutes: int) -> ResidualNetwork:
+def build_residual(
+    instance: Instance, open_sites: BoolArray, chosen_pair: IntArray, extra_minutes: int
+) -> ResidualNetwork:
     """G and exact potentials for an optimal `chosen_pair`. Raises TooLargeToExplain, and
     SolverFailure when G has a negative cycle (the allocation was not optimal)."""
     pairs = instance.usable_pairs(open_sites)

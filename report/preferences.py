@@ -39,7 +39,7 @@ def preferences_section(case: Case, rows: Sequence[ChildExplanation]) -> str:
     by_need = _met_table("First choices met by need", "need", [(NEED_LABELS[c.need], r) for c, r in ranked])
     reasons = Counter(row.why_not_first for _, row in ranked if row.why_not_first)
     reason_rows = "".join(
-        f"<tr><td>{esc(FIRST_CHOICE_REASONS[key])}</td><td class=\"num\">{count}</td></tr>"
+        f'<tr><td>{esc(FIRST_CHOICE_REASONS[key])}</td><td class="num">{count}</td></tr>'
         for key, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     )
     why = (
@@ -97,4 +97,3 @@ def one_more_place_section(case: Case, rows: Sequence[ChildExplanation]) -> str:
 
 def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "-"
-

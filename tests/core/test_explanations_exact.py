@@ -58,7 +58,7 @@ def optimal_assignments(
         options.append(_usable(random_case, opened, child, extra))
     ranks = {(p.child_id, p.school_id): p.rank for p in case.preferences}
     travel = random_case.travel()
-    best: list[tuple[object, Assignment]] = []
+    best: list[tuple[tuple[tuple[int, ...], int, int], Assignment]] = []
     current: list[str | None] = []
 
     def key() -> tuple[tuple[int, ...], int, int]:

@@ -58,14 +58,14 @@ def test_the_outcome_follows_the_family_ranking(lancashire_rows: list[dict[str, 
         assert row["first_choice_school_id"] == (first[1] if first else "")
         if row["outcome"] in ("locked", "unplaced"):
             continue
-        rank = ranks.get((row["child_id"], row["school_id"]))
+        ranked_here = ranks.get((row["child_id"], row["school_id"]))
         expected = (
             "placed"
             if first is None
             else "first_choice"
             if row["school_id"] == first[1]
             else "other_choice"
-            if rank
+            if ranked_here
             else "not_ranked"
         )
         assert row["outcome"] == expected, row

@@ -19,7 +19,6 @@ from collections.abc import Callable
 import numpy as np
 
 from allocator.explain import explain_unplaced
-from allocator.explanations import explain_children
 from allocator.flow import FlowAssignment, NewPlaces, assign, solve_flow, solve_flow_with_new_places
 from allocator.instance import Instance, build_instance
 from allocator.objective import ObjectiveValue, evaluate
@@ -68,6 +67,10 @@ def summarise(
     allocation = build_allocation(instance, solution, reasons, input_sha256, time.perf_counter() - started)
     if not explain:
         return allocation
+    # scipy's sparse graphs load in a few tenths of a second: imported only when explaining,
+    # as CP-SAT is, so the command's and the workers' start-up stay as they were.
+    from allocator.explanations import explain_children
+
     return allocation.model_copy(update={"explanations": explain_children(instance, solution, reasons)})
 
 

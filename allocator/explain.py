@@ -46,8 +46,9 @@ def explain_unplaced(
         else:
             reasons[child] = (
                 UnplacedReason.NO_ELIGIBLE_SCHOOL,
-                f"{found.schools.size} school(s) have places for {_need_words(instance, child)} at age "
-                f"{int(instance.child_age[child])}, but each is "
+                f"{counted(int(found.schools.size), 'school')} {'has' if found.schools.size == 1 else 'have'} "
+                f"places for {_need_words(instance, child)} at age "
+                f"{int(instance.child_age[child])}, but {'it' if found.schools.size == 1 else 'each'} is "
                 + _out_of_reach(instance, child, found, school_ok)
                 + ".",
             )
@@ -65,6 +66,11 @@ class ChildOptions:
 
     def where(self, mask: BoolArray) -> "ChildOptions":
         return ChildOptions(self.schools[mask], self.buckets[mask], self.minutes[mask], self.ranks[mask])
+
+
+def counted(count: int, noun: str) -> str:
+    """'one school', '2 schools': a count a parent reads, never 'school(s)'."""
+    return f"one {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _need_words(instance: Instance, child: int) -> str:
@@ -138,18 +144,21 @@ def _all_taken(instance: Instance, child: int, options: ChildOptions, usable: Bo
     taken = occupants.counts[np.unique(options.buckets[usable])].sum(axis=0)
     own_tier = int(instance.child_priority[child])
     need = NEEDS[int(instance.child_need[child])].value
+    policy = instance.case.policy
     by_tier = ", ".join(
-        f"{int(taken[column])} to priority {tier}" for column, tier in enumerate(occupants.tiers) if taken[column]
+        f"{int(taken[column])} to children with {policy.priority_name(tier)}"
+        for column, tier in enumerate(occupants.tiers)
+        if taken[column]
     )
     locked = int(taken[-1])
     parts = [part for part in (by_tier, f"{locked} already decided by the panel" if locked else "") if part]
     return (
-        f"{int(usable.sum())} school(s) could take this child (right need and age; "
+        f"{counted(int(usable.sum()), 'school').capitalize()} could take this child (right need and age; "
         f"within the travel limit or chosen by the family): "
         f"{_school_list(instance, options.where(usable))}. All their {need} places were taken "
-        f"({'; '.join(parts)}). This child is priority {own_tier}; giving them one of these places "
-        f"would leave a child of the same or higher priority without a place, or place fewer "
-        f"children overall."
+        f"({'; '.join(parts)}). This child has {policy.priority_name(own_tier)}; giving them one of "
+        f"these places would leave a child of the same or a more urgent priority without a place, "
+        f"or place fewer children overall."
     )
 
 

@@ -48,15 +48,25 @@ class Run:
     allocation: Allocation
 
 
-def allocate(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Allocation:
-    """Solve a loaded case and return placements (children.csv order) with the summary."""
-    return solve_round(loaded, options, progress).allocation
+def allocate(
+    loaded: LoadedCase,
+    options: SolveOptions | None = None,
+    progress: Progress | None = None,
+    explain: bool = False,
+) -> Allocation:
+    """Solve a loaded case and return placements (children.csv order) with the summary; with
+    `explain`, also every child's row of explanations.csv (`allocator.explanations`)."""
+    return solve_round(loaded, options, progress, explain).allocation
 
 
-def solve_round(loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None) -> Run:
+def solve_round(
+    loaded: LoadedCase, options: SolveOptions | None = None, progress: Progress | None = None, explain: bool = False
+) -> Run:
     """`allocate`, keeping the instance and solution. With policy `objective = "stable"`, the
     child-optimal stable allocation over the optimal allocation's open sites, with its
-    `price_of_stability` against that optimum (allocator.stable)."""
+    `price_of_stability` against that optimum (allocator.stable); with a [fairness] rule, the
+    fair optimum (allocator.fair_flow). Their explanations carry no `forced` and no
+    counterfactuals: those are exact for the contract's objective only."""
     options = options or SolveOptions()
     progress = progress or Progress.silent()
     started = time.perf_counter()
@@ -66,19 +76,22 @@ def solve_round(loaded: LoadedCase, options: SolveOptions | None = None, progres
         solution = solve_instance(instance, options)
     if loaded.case.policy.fairness.active:
         with progress.stage("balancing"):
-            return _fair_run(instance, solution, options, loaded.input_sha256, started)
+            return _fair_run(instance, solution, options, loaded.input_sha256, started, explain)
     if loaded.case.policy.objective != "stable":
-        return Run(instance, solution, summarise(instance, solution, loaded.input_sha256, started))
+        with progress.stage("explaining" if explain else "summarising"):
+            return Run(instance, solution, summarise(instance, solution, loaded.input_sha256, started, explain))
     with progress.stage("deferred acceptance"):
         stable = stable_solution(instance, solution, loaded.input_sha256)
-    allocation = summarise(instance, stable, loaded.input_sha256, started)
+    allocation = summarise(instance, stable, loaded.input_sha256, started, explain, exact=False)
     summary = allocation.summary.model_copy(
         update={"objective": "stable", "price_of_stability": price_of_stability(instance, solution, stable)}
     )
     return Run(instance, stable, allocation.model_copy(update={"summary": summary}))
 
 
-def _fair_run(instance: Instance, plain: Solution, options: SolveOptions, input_sha256: str, started: float) -> Run:
+def _fair_run(
+    instance: Instance, plain: Solution, options: SolveOptions, input_sha256: str, started: float, explain: bool
+) -> Run:
     """policy.toml [fairness] (`allocator.fair_flow`), priced against the plain optimum `plain`."""
     from allocator.fair_flow import FAIR_SOLVER, priced, solve_fair
 
@@ -88,14 +101,29 @@ def _fair_run(instance: Instance, plain: Solution, options: SolveOptions, input_
     enumerable = not options.force_cp_sat and _worth_enumerating(instance, choice, options)
     result, fair = solve_fair(instance, instance.case.policy.fairness, minutes, choice, enumerable)
     solution = Solution(result.chosen_pair, result.open_sites, RunStatus.OPTIMAL, FAIR_SOLVER)
-    fair_allocation = priced(summarise(instance, solution, input_sha256, started), plain_allocation, fair, result)
-    return Run(instance, solution, fair_allocation)
+    summarised = summarise(instance, solution, input_sha256, started, explain, exact=False)
+    return Run(instance, solution, priced(summarised, plain_allocation, fair, result))
 
 
-def summarise(instance: Instance, solution: Solution, input_sha256: str, started: float) -> Allocation:
-    """Explain the unplaced children and build the allocation with its summary."""
+def summarise(
+    instance: Instance,
+    solution: Solution,
+    input_sha256: str,
+    started: float,
+    explain: bool = False,
+    exact: bool = True,
+) -> Allocation:
+    """Explain the unplaced children (and, with `explain`, every child: with `exact`, with
+    `forced` and the counterfactuals) and build the allocation with its summary."""
     reasons = explain_unplaced(instance, solution.chosen_pair, solution.open_sites)
-    return build_allocation(instance, solution, reasons, input_sha256, time.perf_counter() - started)
+    allocation = build_allocation(instance, solution, reasons, input_sha256, time.perf_counter() - started)
+    if not explain:
+        return allocation
+    # scipy's sparse graphs load in a few tenths of a second: imported only when explaining,
+    # as CP-SAT is, so the command's and the workers' start-up stay as they were.
+    from allocator.explanations import explain_children
+
+    return allocation.model_copy(update={"explanations": explain_children(instance, solution, reasons, exact)})
 
 
 def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | None = None) -> Solution:

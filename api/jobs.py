@@ -30,7 +30,7 @@ from data.loader import LoadedCase
 from data.outputs import allocation_files, alternative_files
 from data.scenario import parse_scenario
 from models.case import FairnessRule
-from models.results import Allocation, Placement, RunStatus
+from models.results import Allocation, ChildExplanation, Placement, RunStatus
 from report.bundle import run_files
 from report.sites import candidate_sites_sections, has_candidate_sites, sites_run_files
 from report.stability import stability_sections
@@ -53,6 +53,7 @@ class RunOutput:
     summary: dict[str, Any]
     status: RunStatus
     placements: tuple[Placement, ...] = ()
+    explanations: tuple[ChildExplanation, ...] = ()  # explanations.csv's rows (solve and demo)
 
 
 class RunOptions(BaseModel):
@@ -164,24 +165,26 @@ def _summary(allocation: Allocation) -> dict[str, Any]:
 
 
 def solve_run(loaded: LoadedCase, options: SolveRunOptions, progress: Progress | None = None) -> RunOutput:
-    """`allocator solve`: allocation.csv and summary.json, with `alternatives` > 1 also
-    alternatives/allocation_2.csv, ... (further optimal allocations)."""
+    """`allocator solve`: allocation.csv, summary.json and explanations.csv, with
+    `alternatives` > 1 also alternatives/allocation_2.csv, ... (further optimal allocations)."""
     loaded = with_run_policy(loaded, options.objective, options.fairness)
-    run = solve_round(loaded, solver_options(options), progress)
+    run = solve_round(loaded, solver_options(options), progress, explain=True)
     allocation, files = run.allocation, {}
     if options.alternatives > 1:
         with _stage(progress, "finding other optimal allocations"):
             allocation, further = with_alternatives(run, options.alternatives, loaded.input_sha256)
         files = alternative_files(further)
     files = {**allocation_files(allocation), **files}
-    return RunOutput(files, _summary(allocation), allocation.summary.status, allocation.placements)
+    return RunOutput(
+        files, _summary(allocation), allocation.summary.status, allocation.placements, allocation.explanations
+    )
 
 
 def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | None = None) -> RunOutput:
     """`allocator demo`: the solve, the candidate-sites evaluation when the case has candidate
     sites, and the report. The summary adds `seconds` (solve and candidate sites, unrounded)."""
     started = time.perf_counter()
-    allocation = allocate(loaded, solver_options(options), progress)
+    allocation = allocate(loaded, solver_options(options), progress, explain=True)
     solve_seconds = time.perf_counter() - started
     report, sites_seconds = None, None
     if has_candidate_sites(loaded.case):
@@ -193,7 +196,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
         sections = [*candidate_sites_sections(loaded.case, report), *stability_sections(allocation)]
         files = run_files(loaded.case, allocation, title=options.title, extra_sections=sections)
     summary = {**_summary(allocation), "seconds": {"solve": solve_seconds, "candidate_sites": sites_seconds}}
-    return RunOutput(files, summary, allocation.summary.status, allocation.placements)
+    return RunOutput(files, summary, allocation.summary.status, allocation.placements, allocation.explanations)
 
 
 def sites_run(loaded: LoadedCase, options: SitesRunOptions, progress: Progress | None = None) -> RunOutput:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.results import Allocation
+from models.results import Allocation, ChildExplanation
 
 ALLOCATION_COLUMNS = ("child_id", "school_id", "travel_minutes", "preference_rank", "reason")
 
@@ -84,15 +84,52 @@ def allocation_csv(allocation: Allocation) -> str:
     )
 
 
+EXPLANATION_COLUMNS = (
+    "child_id",
+    "outcome",
+    "school_id",
+    "first_choice_school_id",
+    "forced",
+    "add_place_school_id",
+    "extra_minutes",
+    "priority_needed",
+    "explanation",
+)
+
+
+def explanations_csv(rows: Sequence[ChildExplanation]) -> str:
+    """explanations.csv (README, issue 9): empty cells for what does not apply."""
+    return csv_text(
+        EXPLANATION_COLUMNS,
+        (
+            (
+                row.child_id,
+                row.outcome.value,
+                row.school_id or "",
+                row.first_choice_school_id or "",
+                "" if row.forced is None else ("yes" if row.forced else "no"),
+                row.add_place_school_id or "",
+                "" if row.extra_minutes is None else row.extra_minutes,
+                "" if row.priority_needed is None else row.priority_needed,
+                row.explanation,
+            )
+            for row in rows
+        ),
+    )
+
+
 def json_text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def allocation_files(allocation: Allocation) -> dict[str, str]:
-    return {
+    files = {
         "allocation.csv": allocation_csv(allocation),
         "summary.json": json_text(allocation.summary.model_dump(mode="json")),
     }
+    if allocation.explanations:
+        files["explanations.csv"] = explanations_csv(allocation.explanations)
+    return files
 
 
 def alternative_files(alternatives: Sequence[Allocation]) -> dict[str, str]:

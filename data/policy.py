@@ -24,11 +24,15 @@ def parse_policy(text: str, problems: list[Problem], name: str = POLICY_FILE) ->
         policy = Policy.model_validate(raw, strict=True)
     except ValidationError as error:
         for detail in error.errors():
-            key = ".".join(str(part) for part in detail["loc"])
-            label, message = column_label(key), _policy_message(detail)
+            loc = detail["loc"]
+            message = _policy_message(detail)
+            if loc and loc[-1] == "[key]":  # a dict key that is not allowed: [priority_names]
+                loc, message = loc[:-1], "unknown key: a priority tier is a whole number from 0 to 100"
+            key = ".".join(str(part) for part in loc)
+            label = column_label(key)
             if label == "-" and key:
                 message = f"{message} (key '{shown(key)}')"
-            problems.append(Problem(name, _key_line(text, detail["loc"]), label, message))
+            problems.append(Problem(name, _key_line(text, loc), label, message))
         return Policy()
     if policy.objective == "stable" and policy.fairness.active:
         message = "'stable' cannot be combined with a [fairness] rule: use one or the other"
@@ -46,6 +50,8 @@ def _policy_message(detail: object) -> str:
         return f"{_brief(detail.get('input'))} must be a whole number"
     if kind in ("float_type", "float_parsing"):
         return f"{_brief(detail.get('input'))} must be a number"
+    if kind == "string_type":
+        return f"{_brief(detail.get('input'))} must be text in quotes"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a table of keys"
     return friendly_message(detail)

@@ -176,6 +176,11 @@ class FairnessRule(Frozen):
         return self.balance is not None or self.travel is not None
 
 
+DEFAULT_PRIORITY_NAMES = {"0": "standard priority", "1": "statutory deadline passed", "2": "out of education"}
+TierKey = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]?|100)$")]
+TierName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_printable)]
+
+
 class Policy(Frozen):
     """policy.toml; defaults as in CONTRACT.md."""
 
@@ -189,6 +194,13 @@ class Policy(Frozen):
     # Addition (issue 9): "stable" gives the child-optimal stable allocation (allocator.stable).
     objective: Literal["optimal", "stable"] = "optimal"
     fairness: FairnessRule = FairnessRule()
+    # Addition (issue 9): plain names of priority tiers for explanations, "0".."100" -> name;
+    # tiers not named here take DEFAULT_PRIORITY_NAMES, or "urgency level N".
+    priority_names: dict[TierKey, TierName] = Field(default_factory=dict)
+
+    def priority_name(self, tier: int) -> str:
+        key = str(tier)
+        return self.priority_names.get(key) or DEFAULT_PRIORITY_NAMES.get(key) or f"urgency level {tier}"
 
     def travel_limit(self, age: int) -> int:
         limits = self.max_travel_minutes

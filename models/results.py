@@ -76,6 +76,49 @@ class Alternatives(Frozen):
     allocations: int
 
 
+class Outcome(StrEnum):
+    """What a child's row in explanations.csv says happened."""
+
+    FIRST_CHOICE = "first_choice"
+    OTHER_CHOICE = "other_choice"  # a school the family ranked, not first
+    NOT_RANKED = "not_ranked"  # the family ranked schools; placed at one they did not rank
+    PLACED = "placed"  # the family gave no preferences
+    LOCKED = "locked"
+    UNPLACED = "unplaced"
+
+
+class ChildExplanation(Frozen):
+    """One row of explanations.csv. `forced` is None (empty) when the run is not proven optimal
+    or too large to explain exactly; each counterfactual is None when it does not apply or no
+    such change exists."""
+
+    child_id: str
+    outcome: Outcome
+    school_id: str | None = None
+    first_choice_school_id: str | None = None
+    forced: bool | None = None
+    add_place_school_id: str | None = None
+    extra_minutes: int | None = None
+    priority_needed: int | None = None
+    explanation: str
+    # why the first choice was not given, for the report's grouping (not a column of the file):
+    # one of FIRST_CHOICE_REASONS, None when it does not apply
+    why_not_first: str | None = None
+
+
+FIRST_CHOICE_REASONS = {
+    "no_places_for_need": "the first choice had no places for the child's need",
+    "age": "the first choice does not take the child's age",
+    "site_not_opened": "the first choice is a new site that was not opened",
+    "panel": "its places went to children the panel had already placed",
+    "urgent": "its places went to children with a more urgent priority",
+    "only": "its places went to children for whom it was the only school in reach",
+    "first": "its places went to children who also put it first",
+    "nearer": "its places went to children who live nearer",
+    "other": "its places went to children whose other journeys or choices would have been worse",
+}
+
+
 class RunSummary(Frozen):
     """summary.json. Keys beyond the contract's minimum are additions, never replacements."""
 
@@ -112,3 +155,4 @@ class Allocation(Frozen):
 
     placements: tuple[Placement, ...]
     summary: RunSummary
+    explanations: tuple[ChildExplanation, ...] = ()  # children.csv order; empty unless asked for

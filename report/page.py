@@ -13,6 +13,7 @@ from models.results import Allocation
 from report.areas import home_areas
 from report.fairness import fairness_section
 from report.map import placement_map
+from report.preferences import explanation_sections
 from report.sections import (
     cost_section,
     district_chart,
@@ -111,6 +112,7 @@ def build_report(
         ("places", "Places used and free by school", places_chart(case, allocation)),
         ("cost", "Cost a year", cost_section(case, allocation)),
     ]
+    sections += explanation_sections(case, allocation)
     for extra_title, extra_html in extra_sections:
         sections.append((_slug(extra_title), extra_title, extra_html))
     sections.append(("unplaced", "Children without a place, and why", unplaced_table(case, allocation)))

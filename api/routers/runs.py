@@ -8,7 +8,17 @@ from fastapi.concurrency import run_in_threadpool
 from api.dependencies import CallerDep, DatabaseDep, FinishedRunsDep, QueueDep, Reader, SettingsDep
 from api.routers import V1
 from api.schemas.requests import RunRequest
-from api.schemas.responses import AllocationRow, ChildPlacement, DecisionOut, ErrorBody, Page, RunOut, RunQueued
+from api.schemas.responses import (
+    AllocationRow,
+    ChildPlacement,
+    DecisionOut,
+    ErrorBody,
+    ExplanationRow,
+    Page,
+    RunOut,
+    RunQueued,
+)
+from api.services.explanations import explanation_page
 from api.services.runs import (
     PlacementFilter,
     allocation_page,
@@ -121,10 +131,46 @@ def allocation(
 def child(run_id: str, child_id: str, _caller: Reader, database: DatabaseDep) -> ChildPlacement:
     """Where the run placed the child, or why not, with the panel's decisions about the child."""
     found = child_placement(database, run_id, child_id)
+    placement = found.placement
     return ChildPlacement(
-        **allocation_row(found.placement).model_dump(),
+        **allocation_row(placement).model_dump(),
         run_id=run_id,
         decisions=[DecisionOut.model_validate(d, from_attributes=True) for d in found.decisions],
+        outcome=placement.outcome,
+        first_choice_school_id=placement.first_choice_school_id,
+        forced=placement.forced,
+        add_place_school_id=placement.add_place_school_id,
+        extra_minutes=placement.extra_minutes,
+        priority_needed=placement.priority_needed,
+        plain_explanation=placement.plain_explanation,
+    )
+
+
+@router.get("/runs/{run_id}/explanations")
+def explanations(
+    run_id: str,
+    _caller: Reader,
+    database: DatabaseDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    outcome: str | None = None,
+) -> Page[ExplanationRow]:
+    """explanations.csv's rows in children.csv order, optionally of one `outcome`."""
+    total, page = explanation_page(database, run_id, outcome, offset, limit)
+    return Page(total=total, offset=offset, limit=limit, items=[explanation_row(p) for p in page])
+
+
+def explanation_row(placement: PlacementRecord) -> ExplanationRow:
+    return ExplanationRow(
+        child_id=placement.child_id,
+        outcome=placement.outcome or "",
+        school_id=placement.school_id,
+        first_choice_school_id=placement.first_choice_school_id,
+        forced=placement.forced,
+        add_place_school_id=placement.add_place_school_id,
+        extra_minutes=placement.extra_minutes,
+        priority_needed=placement.priority_needed,
+        explanation=placement.plain_explanation or "",
     )
 
 

@@ -109,9 +109,34 @@ class DecisionOut(BaseModel):
     decided_by: str
 
 
+class ExplanationRow(BaseModel):
+    """One row of explanations.csv (README, issue 9); `forced` and the counterfactuals are None
+    where the file's cell is empty."""
+
+    child_id: str
+    outcome: str
+    school_id: str | None
+    first_choice_school_id: str | None
+    forced: bool | None
+    add_place_school_id: str | None
+    extra_minutes: int | None
+    priority_needed: int | None
+    explanation: str
+
+
 class ChildPlacement(AllocationRow):
+    """allocation.csv's row with the child's explanations.csv fields (None for runs without
+    them; the plain sentence is `plain_explanation`, `explanation` stays allocation.csv's)."""
+
     run_id: str
     decisions: list[DecisionOut]
+    outcome: str | None = None
+    first_choice_school_id: str | None = None
+    forced: bool | None = None
+    add_place_school_id: str | None = None
+    extra_minutes: int | None = None
+    priority_needed: int | None = None
+    plain_explanation: str | None = None
 
 
 class AuditOut(BaseModel):

@@ -73,7 +73,7 @@ def cancel_run(database: Database, queue: RunQueue, run_id: str, key_id: str, ro
     return read_run(database, run_id)
 
 
-def _finished_with_allocation(database: Database, run: RunRecord) -> None:
+def finished_with_allocation(database: Database, run: RunRecord) -> None:
     """409 while the run has not finished; 404 when it ended without an allocation."""
     if runs.status_of(run) in runs.UNFINISHED:
         raise ApiError(409, "run_not_finished", f"run '{run.run_id}' is {run.status}")
@@ -88,7 +88,7 @@ def allocation_page(
 ) -> tuple[int, list[PlacementRecord]]:
     """The run's placements matching `where`, in children.csv order: (how many, the page)."""
     run = read_run(database, run_id)
-    _finished_with_allocation(database, run)
+    finished_with_allocation(database, run)
     with database.session() as session:
         return placement_page(session, run_id, where, offset, limit)
 
@@ -103,7 +103,7 @@ class ChildPlacement:
 def child_placement(database: Database, run_id: str, child_id: str) -> ChildPlacement:
     """Where the run placed the child (or why not), with the panel's decisions about the child."""
     run = read_run(database, run_id)
-    _finished_with_allocation(database, run)
+    finished_with_allocation(database, run)
     with database.session() as session:
         placement = placement_of(session, run_id, child_id)
         if placement is None:

@@ -33,6 +33,7 @@ from api.storage.placements import add_placements
 from api.storage.runs import RunState
 from data.loader import LoadedCase
 from models.problems import CaseInvalid
+from models.results import ChildExplanation
 
 _databases: dict[str, Database] = {}
 ALLOCATION_FILE = "allocation.csv"
@@ -162,8 +163,10 @@ def placement_rows(loaded: LoadedCase, output: RunOutput) -> list[dict[str, Any]
     rows = []
     for position, placement in enumerate(output.placements):
         child = children.get(placement.child_id)
+        explained = output.explanations[position] if position < len(output.explanations) else None
         rows.append(
             {
+                **explanation_columns(explained),
                 "position": position,
                 "child_id": placement.child_id,
                 "school_id": placement.school_id,
@@ -178,6 +181,32 @@ def placement_rows(loaded: LoadedCase, output: RunOutput) -> list[dict[str, Any]
             }
         )
     return rows
+
+
+def explanation_columns(row: ChildExplanation | None) -> dict[str, Any]:
+    """The `placements` columns of a child's explanations.csv row (all None without one)."""
+    if row is None:
+        return dict.fromkeys(EXPLANATION_FIELDS)
+    return {
+        "outcome": row.outcome.value,
+        "first_choice_school_id": row.first_choice_school_id,
+        "forced": row.forced,
+        "add_place_school_id": row.add_place_school_id,
+        "extra_minutes": row.extra_minutes,
+        "priority_needed": row.priority_needed,
+        "plain_explanation": row.explanation,
+    }
+
+
+EXPLANATION_FIELDS = (
+    "outcome",
+    "first_choice_school_id",
+    "forced",
+    "add_place_school_id",
+    "extra_minutes",
+    "priority_needed",
+    "plain_explanation",
+)
 
 
 def warm_up() -> None:

@@ -18,6 +18,8 @@ class PlacementFilter:
     need: str | None = None
     district: str | None = None
     unplaced: bool | None = None
+    outcome: str | None = None  # explanations.csv's outcome
+    explained: bool = False  # only rows with an explanations.csv row
 
     def conditions(self, run_id: str) -> list[ColumnElement[bool]]:
         found = [PlacementRecord.run_id == run_id]
@@ -31,6 +33,10 @@ class PlacementFilter:
             found.append(PlacementRecord.school_id.is_(None))
         elif self.unplaced is False:
             found.append(PlacementRecord.school_id.is_not(None))
+        if self.outcome is not None:
+            found.append(PlacementRecord.outcome == self.outcome)
+        if self.explained:
+            found.append(PlacementRecord.outcome.is_not(None))
         return found
 
 

@@ -124,6 +124,14 @@ class PlacementRecord(Base):
     district: Mapped[str | None] = mapped_column(String(200))
     priority: Mapped[int] = mapped_column(Integer)
     locked: Mapped[bool] = mapped_column(Boolean)
+    # explanations.csv's row (issue 9; migration 0003_explanations): None for runs without one
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    first_choice_school_id: Mapped[str | None] = mapped_column(String(100))
+    forced: Mapped[bool | None] = mapped_column(Boolean)
+    add_place_school_id: Mapped[str | None] = mapped_column(String(100))
+    extra_minutes: Mapped[int | None] = mapped_column(Integer)
+    priority_needed: Mapped[int | None] = mapped_column(Integer)
+    plain_explanation: Mapped[str | None] = mapped_column(Text)
 
 
 class DecisionRecord(Base):

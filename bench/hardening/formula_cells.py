@@ -58,6 +58,7 @@ NEEDS = ("ASD", "SEMH")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[+-]?\d+)?$")
 NUMERIC_COLUMNS = {
     "allocation.csv": {"travel_minutes", "preference_rank"},
+    "explanations.csv": {"extra_minutes", "priority_needed"},
     "sites.csv": {
         "rank",
         "placed",

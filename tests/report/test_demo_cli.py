@@ -33,7 +33,8 @@ def test_demo_writes_allocation_summary_and_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), ["demo", "--out", str(out)])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["allocation.csv", "report.html", "summary.json"]
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["allocation.csv", "explanations.csv", "report.html", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     children = children_rows(LANCASHIRE)
     assert summary["placed"] + summary["unplaced"] == len(children) == 600

@@ -1,0 +1,39 @@
+"""A finished run's explanations.csv rows, read from the `placements` table (issue 9): pages
+filtered by outcome in SQL, and one child's row, for the HTTP endpoints and a web page."""
+
+from api.errors import ApiError, not_found
+from api.services.runs import finished_with_allocation, read_run
+from api.storage.database import Database
+from api.storage.placements import PlacementFilter, placement_of, placement_page
+from api.storage.tables import PlacementRecord
+from models.results import Outcome
+
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+
+
+def explanation_page(
+    database: Database, run_id: str, outcome: str | None, offset: int, limit: int
+) -> tuple[int, list[PlacementRecord]]:
+    """(how many rows match, the page of them in children.csv order). An unknown outcome is 422
+    `outcome_invalid`; a run without explanations (plan-places, whatif, older runs) is 404
+    `explanations_not_found`."""
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ApiError(422, "outcome_invalid", f"unknown outcome '{outcome}': one of {', '.join(OUTCOMES)}")
+    run = read_run(database, run_id)
+    finished_with_allocation(database, run)
+    with database.session() as session:
+        total, _ = placement_page(session, run_id, PlacementFilter(explained=True), 0, 1)
+        if total == 0:
+            raise ApiError(404, "explanations_not_found", f"run '{run_id}' has no explanations ({run.kind})")
+        return placement_page(session, run_id, PlacementFilter(outcome=outcome, explained=True), offset, limit)
+
+
+def child_explanation(database: Database, run_id: str, child_id: str) -> PlacementRecord:
+    """The child's row (its explanation columns are None when the run has none)."""
+    run = read_run(database, run_id)
+    finished_with_allocation(database, run)
+    with database.session() as session:
+        found = placement_of(session, run_id, child_id)
+    if found is None:
+        raise not_found("child", child_id)
+    return found

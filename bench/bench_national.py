@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     failures: list[str] = []
     print(
-        f"{'children':>9} {'schools':>7} {'product s':>9} {'ref s':>7} {'ratio':>6} {'peak MB':>8} {'ref MB':>7}  status"
+        f"{'children':>9} {'schools':>7} {'product s':>9} {'ref s':>7} {'ratio':>6} {'peak MB':>8} {'ref MB':>7} status"
     )
     with tempfile.TemporaryDirectory(prefix="bench_national_") as temp:
         for children in (int(s) for s in args.sizes.split(",")):

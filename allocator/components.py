@@ -30,8 +30,6 @@ children and buckets in ascending order: the same case always gives the same par
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from allocator.instance import Instance
 from data.arrays import IntArray
@@ -55,8 +53,13 @@ def parts(instance: Instance, pairs: IntArray, whole: bool = False) -> list[Part
     """The usable `pairs` (ascending, unlocked children only) split into independent parts;
     `whole` keeps them as one part (a pool of new places links every bucket)."""
     child, bucket = instance.pair_child[pairs], instance.pair_bucket[pairs]
-    if whole or pairs.size == 0:
-        return [Part(pairs, np.unique(child), np.unique(bucket))]
+    children, buckets = np.unique(child), np.unique(bucket)
+    if whole or children.size + buckets.size <= PART_NODES:  # one part either way
+        return [Part(pairs, children, buckets)]
+    # scipy.sparse loads in about 0.2 s: only for rounds large enough to split
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n, bucket_count = instance.child_count, instance.bucket_school.size
     graph = coo_matrix((np.ones(pairs.size, np.int8), (child, n + bucket)), shape=(n + bucket_count, n + bucket_count))
     _, labels = connected_components(graph, directed=False)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from data.arrays import BoolArray, IntArray
 from data.travel import TravelTable, pair_minutes
@@ -28,6 +27,7 @@ from models.need import Need
 
 NEEDS = list(Need)
 CHUNK_PAIRS = 4_000_000
+NEARBY_FROM = 2_000_000  # need-and-age pairs above which a k-d tree finds the nearby ones
 # a(1 - e^2) for WGS 84 is 6335.439 km, the smallest radius of curvature; 0.7% below it leaves
 # room for the sphere-versus-ellipsoid difference of a great circle (under 0.56%).
 LOWER_BOUND_RADIUS_KM = 6335.439 * 0.993
@@ -181,7 +181,7 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             rank_values,
             policy,
         )
-        for chunk_child, chunk_bucket in _nearby_need_and_age_pairs(
+        for chunk_child, chunk_bucket in _candidate_pairs(
             np.flatnonzero(locked_school < 0),
             child_need,
             child_age,
@@ -189,7 +189,10 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             bucket_school,
             age_min,
             age_max,
-            _nearby_schools(child_coords, school_coords, int(child_limit.max(initial=0)), policy),
+            child_coords,
+            school_coords,
+            child_limit,
+            policy,
             np.concatenate([rank_keys, travel.keys]),
         )
     ]
@@ -267,6 +270,32 @@ def _need_and_age_pairs(
             yield kid_col[fits], bucket_col[fits]
 
 
+def _candidate_pairs(
+    children: IntArray,
+    child_need: IntArray,
+    child_age: IntArray,
+    bucket_need: IntArray,
+    bucket_school: IntArray,
+    age_min: IntArray,
+    age_max: IntArray,
+    child_coords: npt.NDArray[np.float64],
+    school_coords: npt.NDArray[np.float64],
+    child_limit: IntArray,
+    policy: Policy,
+    other_keys: IntArray,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Every (child, bucket) that might pass rule 3: all need-and-age pairs for a small round,
+    the nearby ones (and ranked or given) when there are more than NEARBY_FROM of them."""
+    need_counts = np.bincount(child_need[children], minlength=len(NEEDS))
+    bucket_counts = np.bincount(bucket_need, minlength=len(NEEDS))
+    ages = (children, child_need, child_age, bucket_need, bucket_school, age_min, age_max)
+    if int((need_counts * bucket_counts).sum()) <= NEARBY_FROM:
+        yield from _need_and_age_pairs(*ages)
+        return
+    near = _nearby_schools(child_coords, school_coords, int(child_limit.max(initial=0)), policy)
+    yield from _nearby_need_and_age_pairs(*ages, near, other_keys)
+
+
 def _unit_vectors(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     lat, lon = np.radians(coords[:, 0]), np.radians(coords[:, 1])
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
@@ -288,6 +317,8 @@ def _nearby_schools(
         children = np.arange(child_coords.shape[0], dtype=np.int64)
         return (children[:, None] * school_count + np.arange(school_count)[None, :]).ravel()
     chord = 2.0 * np.sin(angle / 2.0)
+    from scipy.spatial import cKDTree  # loads in about 0.3 s: only for large rounds
+
     near = cKDTree(_unit_vectors(child_coords)).sparse_distance_matrix(
         cKDTree(_unit_vectors(school_coords)), chord, output_type="ndarray"
     )

@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_allocation.py
 	$(BIN)/python -m bench.bench_estates
 	$(BIN)/python -m bench.bench_site_choice
+	$(BIN)/python -m bench.bench_national
+	$(BIN)/python -m bench.bench_time_limit
 	$(BIN)/python bench/bench_api.py
 
 # Issue 10's figures, full size: loader fuzz, formula cells, schemathesis for every role,

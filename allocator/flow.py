@@ -47,9 +47,26 @@ of every tier, so its min-cost flow is the least preference cost, then travel (t
 among the allocations that are optimal in level 1: the contract's optimum. Its costs are
 bounded by the largest pair cost, not by BIG.
 
-Only when even the staged costs would overflow (checked here, and by the solver's own range
-check) does `CostsTooLarge` send the caller to the CP-SAT model. Every other status is mapped by
+In turn. When even the staged costs would overflow (checked here, and by the solver's own range
+check), preference and travel are solved in turn, still as flows. Stage 2' is stage 2 with the
+preference cost alone on the pair arcs (at most 1,000: never near int64). Let x be its optimal
+flow and d the shortest distances in x's residual network from a root joined to every node at
+cost 0 (no negative cycle exists, x being optimal); the reduced costs c_d(u, v) = c + d(u) - d(v)
+are >= 0 on every residual arc, so d is an optimal dual. By complementary slackness, which every
+optimal primal satisfies with every optimal dual, the preference-optimal flows are exactly the
+feasible flows that are empty on arcs with c_d > 0 and full on arcs with c_d < 0. Stage 3 holds
+the latter full (their capacities moved into the supplies), drops the former, and minimises the
+travel minutes (at most about 12 million a pair, `data.travel.MAX_ESTIMATED_MINUTES`: times any
+node count memory holds, within int64) over the rest: the least travel among the allocations
+optimal in levels 1 and 2, the contract's optimum. It has no tie-break level for new places, so
+with a pool `solve_flow_with_new_places` drops the tie-break (still contract-optimal) when only
+this network fits. Hence no fixed-site flow ever needs CP-SAT. Every solver status is mapped by
 `allocator.status`.
+
+Parts. The network of a round is solved one independent part at a time (`allocator.components`:
+connected components of children and buckets, which share no capacity; proof there that the
+union of the parts' optima is the round's optimum); each part's A, BIG and W are its own, so
+they grow with the part, not the round.
 """
 
 from dataclasses import dataclass
@@ -57,6 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
+from allocator.components import Part, parts
 from allocator.instance import Instance
 from allocator.status import CostsTooLarge, SolverFailure, check_flow_status
 from data.arrays import BoolArray, IntArray
@@ -87,19 +105,27 @@ class FlowAssignment:
 
 
 def lexicographic_weights(instance: Instance, pairs: IntArray) -> tuple[int, int, dict[int, int]]:
-    """(A, BIG, W per tier) for the usable `pairs`, as exact Python integers."""
-    n = instance.child_count
-    minutes = instance.pair_minutes[pairs]
+    """(A, BIG, W per tier) for the usable `pairs` of the whole round, as exact Python integers."""
     children = instance.pair_child[pairs]
-    largest_minutes = np.zeros(n, np.int64)
+    return _weights(
+        children, instance.child_count, instance.pair_minutes[pairs], instance.pair_cost[pairs], instance.tiers()
+    )
+
+
+def _weights(
+    children: IntArray, child_count: int, minutes: IntArray, cost: IntArray, tiers: list[int]
+) -> tuple[int, int, dict[int, int]]:
+    """(A, BIG, W per tier) for pairs of the given children (indices below `child_count`)."""
+    largest_minutes = np.zeros(child_count, np.int64)
     np.maximum.at(largest_minutes, children, minutes)
     scale_a = int(largest_minutes.sum(dtype=object)) + 1
-    secondary = instance.pair_cost[pairs].astype(object) * scale_a + minutes.astype(object)
-    largest_secondary = np.zeros(n, dtype=object)
+    exact = int(cost.max(initial=0)) * scale_a + int(minutes.max(initial=0)) >= _SAFE_LIMIT
+    kind = object if exact else np.int64  # int64 whenever no pair's cost can pass its range
+    secondary = cost.astype(kind) * scale_a + minutes.astype(kind)
+    largest_secondary = np.zeros(child_count, dtype=kind)
     np.maximum.at(largest_secondary, children, secondary)
-    big = int(largest_secondary.sum()) + 1
-    tiers = sorted(instance.tiers())
-    return scale_a, big, {tier: big * (ordinal + 1) for ordinal, tier in enumerate(tiers)}
+    big = int(largest_secondary.sum(dtype=object)) + 1
+    return scale_a, big, {tier: big * (ordinal + 1) for ordinal, tier in enumerate(sorted(tiers))}
 
 
 def solve_flow(instance: Instance, open_sites: BoolArray) -> IntArray:
@@ -123,49 +149,84 @@ def assign(
     tie: int = 0,
     staged: bool | None = None,
 ) -> FlowAssignment:
-    """The one network builder (see the module docstring). `staged=None` solves one network
-    and, when its weights would overflow, the staged one; True or False forces either.
-    Raises CostsTooLarge when even the staged network's costs do not fit."""
+    """The one network builder (see the module docstring), one network per independent part
+    (`allocator.components`). `staged=None` solves each part's one network and, when its
+    weights would overflow, its staged one, and when even those costs would overflow, the
+    preference and travel levels in turn; True forces the staged (or in-turn) network, False
+    the one network. Raises CostsTooLarge only for `staged=False`, or for `tie=1` when only the
+    in-turn network fits (it has no tie-break level: `solve_flow_with_new_places` retries
+    without the tie-break)."""
     pairs = instance.usable_pairs(open_sites)
     chosen = np.full(instance.child_count, -1, np.int64)
-    free = np.flatnonzero(instance.locked_school < 0)
-    if pairs.size == 0 or free.size == 0:
+    if pairs.size == 0 or not (instance.locked_school < 0).any():
         return FlowAssignment(chosen, np.zeros(instance.bucket_school.size, np.int64))
-    network = _Network(instance, pairs, pool)
+    any_staged = False
+    for part in parts(instance, pairs, whole=pool is not None):
+        network = _Network(instance, part, pool)
+        used, was_staged = _solve_part(network, tie, staged)
+        chosen[instance.pair_child[part.pairs[used]]] = part.pairs[used]
+        any_staged |= was_staged
+    return FlowAssignment(chosen, new_places_used(instance, chosen, pool), staged=any_staged)
+
+
+def _solve_part(network: "_Network", tie: int, staged: bool | None) -> tuple[BoolArray, bool]:
+    """The flow on each of the part's pairs, and whether the staged networks solved it."""
     if staged is not True:
         try:
-            used = _one_network(network, free, tie)
+            return _one_network(network, tie), False
         except CostsTooLarge:
             if staged is False:
                 raise
-        else:
-            chosen[instance.pair_child[pairs[used]]] = pairs[used]
-            return FlowAssignment(chosen, new_places_used(instance, chosen, pool))
-    used = _staged(network, free, tie)
-    chosen[instance.pair_child[pairs[used]]] = pairs[used]
-    return FlowAssignment(chosen, new_places_used(instance, chosen, pool), staged=True)
+    try:
+        return _staged(network, tie), True
+    except CostsTooLarge:
+        if tie:
+            raise
+    return _in_turn(network), True
 
 
 class _Network:
-    """Nodes: children 0..n-1, buckets n..n+B-1, the pool (when given), the sink; arcs in this
-    order: child -> bucket (one per usable pair), bucket -> sink, and with a pool bucket -> pool
-    and pool -> sink. Callers add their own arcs from children (or tier sources) after these."""
+    """One part's network. Nodes: the part's children 0..m-1, its buckets m..m+k-1, the pool
+    (when given), the sink; arcs in this order: child -> bucket (one per pair of the part),
+    bucket -> sink, and with a pool bucket -> pool and pool -> sink. Callers add their own arcs
+    from children (or tier sources) after these."""
 
-    def __init__(self, instance: Instance, pairs: IntArray, pool: NewPlaces | None) -> None:
-        self.instance, self.pairs, self.pool = instance, pairs, pool
-        n, bucket_count = instance.child_count, instance.bucket_school.size
-        buckets = n + np.arange(bucket_count)
-        pool_node = n + bucket_count
+    def __init__(self, instance: Instance, part: Part, pool: NewPlaces | None) -> None:
+        self.instance, self.pairs, self.pool = instance, part.pairs, pool
+        self.children = part.children  # unlocked children with a pair in the part, ascending
+        m, bucket_count = part.children.size, part.buckets.size
+        self.child_local = np.searchsorted(part.children, instance.pair_child[part.pairs])
+        buckets = m + np.arange(bucket_count)
+        pool_node = m + bucket_count
         self.sink = pool_node + (1 if pool is not None else 0)
-        self.tails = [instance.pair_child[pairs], buckets]
-        self.heads = [n + instance.pair_bucket[pairs], np.full(bucket_count, self.sink)]
-        self.capacities = [np.ones(pairs.size, np.int64)]
+        self.tails = [self.child_local, buckets]
+        self.heads = [
+            m + np.searchsorted(part.buckets, instance.pair_bucket[part.pairs]),
+            np.full(bucket_count, self.sink),
+        ]
+        self.capacities = [np.ones(part.pairs.size, np.int64)]
         if pool is None:
-            self.capacities.append(instance.bucket_free)
+            self.capacities.append(instance.bucket_free[part.buckets])
         else:
-            self.capacities += [pool.base_free, pool.max_extra, np.array([max(pool.budget, 0)], np.int64)]
+            budget = np.array([max(pool.budget, 0)], np.int64)
+            self.capacities += [pool.base_free[part.buckets], pool.max_extra[part.buckets], budget]
             self.tails += [buckets, np.array([pool_node])]
             self.heads += [np.full(bucket_count, pool_node), np.array([self.sink])]
+        self.bucket_count = bucket_count
+
+    def weights(self) -> tuple[int, int, dict[int, int]]:
+        """(A, BIG, W per tier) of this part (see `lexicographic_weights`)."""
+        return _weights(
+            self.child_local,
+            self.children.size,
+            self.instance.pair_minutes[self.pairs],
+            self.instance.pair_cost[self.pairs],
+            self.tiers(),
+        )
+
+    def tiers(self) -> list[int]:
+        """The tiers of the part's children, highest first."""
+        return sorted({int(p) for p in np.unique(self.instance.child_priority[self.children])}, reverse=True)
 
     def largest_secondary(self, scale_a: int, scale_k: int) -> int:
         """The largest pair cost below, as an exact integer (checked before any int64 arithmetic)."""
@@ -176,10 +237,13 @@ class _Network:
         """Unit costs of the arcs above: `K * (pref * A + minutes)` per pair, `tie` into the pool.
         Call only once `largest_secondary` is known to fit."""
         instance, pairs = self.instance, self.pairs
-        secondary = (instance.pair_cost[pairs] * scale_a + instance.pair_minutes[pairs]) * scale_k
-        costs = [secondary, np.zeros(instance.bucket_school.size, np.int64)]
+        return self.costs_of((instance.pair_cost[pairs] * scale_a + instance.pair_minutes[pairs]) * scale_k, tie)
+
+    def costs_of(self, pair_costs: IntArray, tie: int) -> list[IntArray]:
+        """The given costs on the pair arcs, 0 into the sink, `tie` into the pool."""
+        costs = [pair_costs.astype(np.int64), np.zeros(self.bucket_count, np.int64)]
         if self.pool is not None:
-            costs += [np.full(instance.bucket_school.size, tie, np.int64), np.zeros(1, np.int64)]
+            costs += [np.full(self.bucket_count, tie, np.int64), np.zeros(1, np.int64)]
         return costs
 
     def scale_k(self, tie: int) -> int:
@@ -191,76 +255,147 @@ class _Network:
         if largest * (node_count + 1) >= _SAFE_LIMIT:
             raise CostsTooLarge(f"largest arc cost {largest} with {node_count} nodes")
 
-    def min_cost_flow(
-        self, tails: IntArray, heads: IntArray, costs: list[IntArray], supplies: dict[int, int]
-    ) -> IntArray:
-        """Solve with the extra arcs (capacity 1) and node supplies; the flow on each pair arc."""
-        node_count = max(self.sink, int(tails.max(initial=0)), int(heads.max(initial=0)), *supplies) + 1
-        flow = min_cost_flow.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(
+    def arcs(self, tails: IntArray, heads: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """(tails, heads, capacities) of the network's arcs, then the extra arcs (capacity 1)."""
+        return (
             np.concatenate([*self.tails, tails]).astype(np.int64),
             np.concatenate([*self.heads, heads]).astype(np.int64),
             np.concatenate([*self.capacities, np.ones(tails.size, np.int64)]).astype(np.int64),
-            np.concatenate(costs).astype(np.int64),
         )
-        node_supplies = np.zeros(node_count, np.int64)
+
+    def min_cost_flow(
+        self, tails: IntArray, heads: IntArray, costs: list[IntArray], supplies: dict[int, int]
+    ) -> BoolArray:
+        """Solve with the extra arcs (capacity 1) and node supplies; whether each pair arc is used."""
+        all_tails, all_heads, capacities = self.arcs(tails, heads)
+        flows = _min_cost_flow(all_tails, all_heads, capacities, np.concatenate(costs), self.supplies(supplies))
+        return np.asarray(flows[: self.pairs.size] > 0)
+
+    def supplies(self, supplies: dict[int, int]) -> IntArray:
+        node_supplies = np.zeros(max(self.sink, *supplies) + 1, np.int64)
         for node, supply in supplies.items():
             node_supplies[node] = supply
-        flow.set_nodes_supplies(np.arange(node_count), node_supplies)
-        check_flow_status(flow.solve())
-        return np.asarray(flow.flows(np.arange(self.pairs.size)) > 0)
+        return node_supplies
 
 
-def _one_network(network: _Network, free: IntArray, tie: int) -> IntArray:
+def _min_cost_flow(
+    tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, supplies: IntArray
+) -> IntArray:
+    """OR-Tools' min-cost flow on the arcs given; the flow on each arc."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs.astype(np.int64))
+    flow.set_nodes_supplies(np.arange(supplies.size), supplies)
+    check_flow_status(flow.solve())
+    return np.asarray(flow.flows(np.arange(tails.size)), np.int64)
+
+
+def _one_network(network: _Network, tie: int) -> BoolArray:
     """Every level in one network: child -> sink arcs (left unplaced) cost `K * W[tier]`."""
-    instance = network.instance
-    scale_a, _, weight = lexicographic_weights(instance, network.pairs)
+    instance, m = network.instance, network.children.size
+    scale_a, _, weight = network.weights()
     scale_k = network.scale_k(tie)
     network.check_range(max(weight.values()) * scale_k, 0)  # W exceeds every secondary cost
-    unplaced = np.array([weight[int(p)] * scale_k for p in instance.child_priority[free]], np.int64)
+    tiers = sorted(weight)
+    ordinal = np.searchsorted(np.array(tiers, np.int64), instance.child_priority[network.children])
+    unplaced = (ordinal + 1) * np.int64(weight[tiers[0]] * scale_k)  # W[tier] = BIG * ordinal, checked above
     costs = [*network.costs(scale_a, scale_k, tie), unplaced]
-    supplies = {int(child): 1 for child in free}
-    supplies[network.sink] = -int(free.size)
-    return network.min_cost_flow(free, np.full(free.size, network.sink), costs, supplies)
+    all_tails, all_heads, capacities = network.arcs(np.arange(m), np.full(m, network.sink))
+    supplies = np.zeros(network.sink + 1, np.int64)
+    supplies[:m] = 1
+    supplies[network.sink] = -m
+    flows = _min_cost_flow(all_tails, all_heads, capacities, np.concatenate(costs), supplies)
+    return np.asarray(flows[: network.pairs.size] > 0)
 
 
-def _staged(network: _Network, free: IntArray, tie: int) -> IntArray:
+def _tier_sources(network: _Network) -> tuple[IntArray, dict[int, int]]:
+    """Stage 1, and the per-tier sources of stage 2: the source node of each child's tier, and
+    the supplies (c_k at tier k's source, minus their sum at the sink)."""
+    counts = _placed_per_tier(network)
+    tiers = network.tiers()
+    source_of = {tier: network.sink + 1 + ordinal for ordinal, tier in enumerate(tiers)}
+    sources = np.array([source_of[int(p)] for p in network.instance.child_priority[network.children]], np.int64)
+    supplies = {source_of[tier]: counts[tier] for tier in tiers}
+    supplies[network.sink] = -sum(counts.values())
+    return sources, supplies
+
+
+def _staged(network: _Network, tie: int) -> BoolArray:
     """Stage 1: for each tier from the highest, the most children of that and higher tiers that
     can be placed together (a max flow each, no costs); the counts placed per tier are the
     differences. Stage 2: per-tier sources supplying exactly those counts, then the least
     `K * (pref * A + minutes)` (+ tie) among allocations with them."""
-    instance = network.instance
-    counts = _placed_per_tier(network, free)
-    scale_a, _, _ = lexicographic_weights(instance, network.pairs)
+    scale_a, _, _ = network.weights()
     scale_k = network.scale_k(tie)
-    tiers = instance.tiers()
-    network.check_range(max(network.largest_secondary(scale_a, scale_k), tie), len(tiers))
-    source_of = {tier: network.sink + 1 + ordinal for ordinal, tier in enumerate(tiers)}
-    sources = np.array([source_of[int(p)] for p in instance.child_priority[free]], np.int64)
-    costs = [*network.costs(scale_a, scale_k, tie), np.zeros(free.size, np.int64)]
-    supplies = {source_of[tier]: counts[tier] for tier in tiers}
-    supplies[network.sink] = -sum(counts.values())
-    return network.min_cost_flow(sources, free, costs, supplies)
+    network.check_range(max(network.largest_secondary(scale_a, scale_k), tie), len(network.tiers()))
+    sources, supplies = _tier_sources(network)
+    costs = [*network.costs(scale_a, scale_k, tie), np.zeros(network.children.size, np.int64)]
+    return network.min_cost_flow(sources, np.arange(network.children.size), costs, supplies)
 
 
-def _placed_per_tier(network: _Network, free: IntArray) -> dict[int, int]:
+def _in_turn(network: _Network) -> BoolArray:
+    """The staged network with preference and travel solved in turn (see the module docstring,
+    "in turn"): stage 2 with preference costs only, its optimal potentials by Bellman-Ford on the
+    residual network, then stage 3 with travel minutes over the arcs of zero reduced cost (arcs
+    of negative reduced cost held full)."""
+    instance, m = network.instance, network.children.size
+    sources, supplies = _tier_sources(network)
+    tails, heads, capacities = network.arcs(sources, np.arange(m))
+    zero = np.zeros(m, np.int64)
+    preference = np.concatenate([*network.costs_of(instance.pair_cost[network.pairs], 0), zero])
+    node_supplies = network.supplies(supplies)
+    flows = _min_cost_flow(tails, heads, capacities, preference, node_supplies)
+    reduced = _reduced_costs(tails, heads, capacities, preference, flows, node_supplies.size)
+    full = reduced < 0  # in every preference-optimal flow these arcs are full, those > 0 empty
+    node_supplies = node_supplies.copy()
+    np.subtract.at(node_supplies, tails[full], capacities[full])
+    np.add.at(node_supplies, heads[full], capacities[full])
+    free = reduced == 0
+    minutes = np.concatenate([*network.costs_of(instance.pair_minutes[network.pairs], 0), zero])
+    used = np.zeros(tails.size, np.int64)
+    used[full] = capacities[full]
+    used[free] = _min_cost_flow(tails[free], heads[free], capacities[free], minutes[free], node_supplies)
+    return np.asarray(used[: network.pairs.size] > 0)
+
+
+def _reduced_costs(
+    tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray, node_count: int
+) -> IntArray:
+    """Reduced costs c + d(tail) - d(head) for potentials d that prove `flows` optimal: shortest
+    distances in its residual network from a root joined to every node at cost 0 (vectorised
+    Bellman-Ford; the residual network of an optimal flow has no negative cycle)."""
+    forward = flows < capacities
+    backward = flows > 0
+    res_tail = np.concatenate([tails[forward], heads[backward]])
+    res_head = np.concatenate([heads[forward], tails[backward]])
+    res_cost = np.concatenate([costs[forward], -costs[backward]])
+    distance = np.zeros(node_count, np.int64)
+    for _ in range(node_count + 1):
+        relaxed = distance.copy()
+        np.minimum.at(relaxed, res_head, distance[res_tail] + res_cost)
+        if np.array_equal(relaxed, distance):
+            return costs + distance[tails] - distance[heads]
+        distance = relaxed
+    raise SolverFailure("the preference stage's flow left a negative cycle: it was not optimal")
+
+
+def _placed_per_tier(network: _Network) -> dict[int, int]:
     """The lexicographically largest numbers placed per tier: with T_k the k highest tiers, the
     most children of T_k placed together is the rank r(T_k) of the matroid, and a basis that
     attains every r(T_k) at once exists (the greedy one), so tier k places r(T_k) - r(T_{k-1})."""
-    instance = network.instance
+    instance, m = network.instance, network.children.size
     source = network.sink + 1
     solver = max_flow.SimpleMaxFlow()
     solver.add_arcs_with_capacity(
-        np.concatenate([*network.tails, np.full(free.size, source)]).astype(np.int64),
-        np.concatenate([*network.heads, free]).astype(np.int64),
-        np.concatenate([*network.capacities, np.zeros(free.size, np.int64)]).astype(np.int64),
+        np.concatenate([*network.tails, np.full(m, source)]).astype(np.int64),
+        np.concatenate([*network.heads, np.arange(m)]).astype(np.int64),
+        np.concatenate([*network.capacities, np.zeros(m, np.int64)]).astype(np.int64),
     )
     first_source_arc = sum(part.size for part in network.tails)
-    arcs = first_source_arc + np.arange(free.size)
-    tier_of = instance.child_priority[free]
+    arcs = first_source_arc + np.arange(m)
+    tier_of = instance.child_priority[network.children]
     counts: dict[int, int] = {}
     placed_above = 0
-    for tier in instance.tiers():
+    for tier in network.tiers():
         solver.set_arcs_capacity(arcs[tier_of == tier], np.ones(int((tier_of == tier).sum()), np.int64))
         status = solver.solve(source, network.sink)
         if status != solver.OPTIMAL:

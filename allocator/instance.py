@@ -27,6 +27,7 @@ from models.need import Need
 
 NEEDS = list(Need)
 CHUNK_PAIRS = 4_000_000
+NEARBY_FROM = 2_000_000  # need-and-age pairs above which a k-d tree finds the nearby ones
 # a(1 - e^2) for WGS 84 is 6335.439 km, the smallest radius of curvature; 0.7% below it leaves
 # room for the sphere-versus-ellipsoid difference of a great circle (under 0.56%).
 LOWER_BOUND_RADIUS_KM = 6335.439 * 0.993
@@ -180,8 +181,19 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             rank_values,
             policy,
         )
-        for chunk_child, chunk_bucket in _need_and_age_pairs(
-            np.flatnonzero(locked_school < 0), child_need, child_age, bucket_need, bucket_school, age_min, age_max
+        for chunk_child, chunk_bucket in _candidate_pairs(
+            np.flatnonzero(locked_school < 0),
+            child_need,
+            child_age,
+            bucket_need,
+            bucket_school,
+            age_min,
+            age_max,
+            child_coords,
+            school_coords,
+            child_limit,
+            policy,
+            np.concatenate([rank_keys, travel.keys]),
         )
     ]
     pair_child = _joined([part[0] for part in parts])
@@ -256,6 +268,94 @@ def _need_and_age_pairs(
             ages = child_age[kid_col]
             fits = (age_min[school] <= ages) & (ages <= age_max[school])
             yield kid_col[fits], bucket_col[fits]
+
+
+def _candidate_pairs(
+    children: IntArray,
+    child_need: IntArray,
+    child_age: IntArray,
+    bucket_need: IntArray,
+    bucket_school: IntArray,
+    age_min: IntArray,
+    age_max: IntArray,
+    child_coords: npt.NDArray[np.float64],
+    school_coords: npt.NDArray[np.float64],
+    child_limit: IntArray,
+    policy: Policy,
+    other_keys: IntArray,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Every (child, bucket) that might pass rule 3: all need-and-age pairs for a small round,
+    the nearby ones (and ranked or given) when there are more than NEARBY_FROM of them."""
+    need_counts = np.bincount(child_need[children], minlength=len(NEEDS))
+    bucket_counts = np.bincount(bucket_need, minlength=len(NEEDS))
+    ages = (children, child_need, child_age, bucket_need, bucket_school, age_min, age_max)
+    if int((need_counts * bucket_counts).sum()) <= NEARBY_FROM:
+        yield from _need_and_age_pairs(*ages)
+        return
+    near = _nearby_schools(child_coords, school_coords, int(child_limit.max(initial=0)), policy)
+    yield from _nearby_need_and_age_pairs(*ages, near, other_keys)
+
+
+def _unit_vectors(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    lat, lon = np.radians(coords[:, 0]), np.radians(coords[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _nearby_schools(
+    child_coords: npt.NDArray[np.float64], school_coords: npt.NDArray[np.float64], limit: int, policy: Policy
+) -> IntArray:
+    """Keys child * schools + school of every pair whose lower bound on the estimate
+    (`_minutes_lower_bound`) can be within `limit` minutes, and a few more: a k-d tree of unit
+    vectors queried with the chord of a slightly larger angle. A superset, ascending."""
+    school_count = school_coords.shape[0]
+    if child_coords.shape[0] == 0 or school_count == 0:
+        return np.zeros(0, np.int64)
+    estimate = policy.travel_estimate
+    # the bound is ceil(km * circuity / speed * 60) <= limit only if km <= limit * speed / 60 / circuity
+    angle = (limit + 1) * estimate.speed_kmh / 60.0 / estimate.circuity / LOWER_BOUND_RADIUS_KM * 1.001
+    if angle >= np.pi:
+        children = np.arange(child_coords.shape[0], dtype=np.int64)
+        return (children[:, None] * school_count + np.arange(school_count)[None, :]).ravel()
+    chord = 2.0 * np.sin(angle / 2.0)
+    from scipy.spatial import cKDTree  # loads in about 0.3 s: only for large rounds
+
+    near = cKDTree(_unit_vectors(child_coords)).sparse_distance_matrix(
+        cKDTree(_unit_vectors(school_coords)), chord, output_type="ndarray"
+    )
+    return np.unique(near["i"].astype(np.int64) * school_count + near["j"].astype(np.int64))
+
+
+def _nearby_need_and_age_pairs(
+    children: IntArray,
+    child_need: IntArray,
+    child_age: IntArray,
+    bucket_need: IntArray,
+    bucket_school: IntArray,
+    age_min: IntArray,
+    age_max: IntArray,
+    near_keys: IntArray,
+    other_keys: IntArray,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """The (child of `children`, bucket) pairs of `_need_and_age_pairs` whose (child, school)
+    key is near (`_nearby_schools`) or among `other_keys` (ranked, or with a given figure): every
+    pair that might pass rule 3, without forming the need-and-age pairs of far schools."""
+    school_count = age_min.size
+    keys = np.union1d(near_keys, other_keys)
+    child, school = keys // school_count, keys % school_count
+    unlocked = np.zeros(child_need.size, bool)
+    unlocked[children] = True
+    keep = unlocked[child]
+    child, school = child[keep], school[keep]
+    ages = child_age[child]
+    fits = (age_min[school] <= ages) & (ages <= age_max[school])
+    child, school = child[fits], school[fits]
+    bucket_of = np.full((school_count, len(NEEDS)), -1, np.int64)
+    bucket_of[bucket_school, bucket_need] = np.arange(bucket_school.size)
+    bucket = bucket_of[school, child_need[child]]
+    found = bucket >= 0
+    child, bucket = child[found], bucket[found]
+    for start in range(0, child.size, CHUNK_PAIRS):
+        yield child[start : start + CHUNK_PAIRS], bucket[start : start + CHUNK_PAIRS]
 
 
 def _reachable(

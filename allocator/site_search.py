@@ -29,11 +29,14 @@ first complete set popped (the heap orders equal bounds by their sites), so the 
 deterministic.
 
 At a time limit the best complete set found so far is returned as `feasible` (gap 1.0: the
-bound is on the scalar g, not per level).
+bound is on the scalar g, not per level). The limit is a deterministic budget of flows, not the
+clock: `flow_budget` converts the time limit with an estimate of one flow's seconds from the
+round's size (usable pairs with every site open x `SECONDS_PER_PAIR`, measured on the 2-core
+development machine), so the same case and options stop after the same node on every run and
+write the same files. The allocation returned is the exact flow for the sets' open sites.
 """
 
 import heapq
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +52,7 @@ from models.results import RunStatus
 
 SOLVER = "min_cost_flow_branch_and_bound"
 _P = 10**30
+SECONDS_PER_PAIR = 2.7e-6  # one flow's seconds per usable pair (issue 12 measured 2.7 us)
 _A = 10**15
 
 
@@ -61,8 +65,8 @@ class _Node:
 
 
 class _Search:
-    def __init__(self, instance: Instance, choice: SiteChoice, deadline: float) -> None:
-        self.instance, self.choice, self.deadline = instance, choice, deadline
+    def __init__(self, instance: Instance, choice: SiteChoice, budget: int) -> None:
+        self.instance, self.choice, self.budget = instance, choice, budget
         self.tiers = instance.tiers()
         n = instance.child_count
         self.weight = {tier: _P * (_P * (n + 1)) ** ordinal for ordinal, tier in enumerate(sorted(self.tiers))}
@@ -85,7 +89,14 @@ class _Search:
         return self.values[sites][0]
 
     def out_of_time(self) -> bool:
-        return time.monotonic() > self.deadline
+        return self.flows >= self.budget
+
+
+def flow_budget(instance: Instance, time_limit: float) -> int:
+    """The flows a search may solve within `time_limit` seconds (at least one): a deterministic
+    function of the case and the limit (see the module docstring)."""
+    pairs = instance.usable_pairs(np.ones(instance.school_count, bool)).size
+    return max(1, int(time_limit / (max(pairs, 1) * SECONDS_PER_PAIR)))
 
 
 def _top_sum(gains: IntArray | list[int], after: int, count: int) -> int:
@@ -98,7 +109,7 @@ def _top_sum(gains: IntArray | list[int], after: int, count: int) -> int:
 
 def branch_and_bound(instance: Instance, choice: SiteChoice, time_limit: float) -> Solution:
     """The best set of `choice.to_open` choosable sites (see the module docstring)."""
-    search = _Search(instance, choice, time.monotonic() + time_limit)
+    search = _Search(instance, choice, flow_budget(instance, time_limit))
     size, r = int(choice.choosable.size), choice.to_open
     base = search.value(())
     root_gains = np.array([search.value((j,)) - base for j in range(size)], dtype=object)

@@ -7,8 +7,12 @@ Which method runs (`solve_instance`):
   and the best set under the contract's order; exact, because every set is tried;
 * when no school can run out of places (an uncapacitated facility-location problem, such as
   OR-Library's p-median instances): HiGHS level by level (`allocator.facility`);
-* otherwise, or when the flow weights would overflow: the CP-SAT model (`allocator.cpsat`),
-  `optimal` only when every objective level was proven.
+* otherwise a branch and bound over site sets with one flow per node (`allocator.site_search`),
+  and only when its exact encoding of the objective would overflow, the CP-SAT model
+  (`allocator.cpsat`), `optimal` only when every objective level was proven.
+Every flow is exact whatever its weights (`allocator.flow.assign`: independent parts, staged
+levels, preference and travel in turn), so a flow never hands over to CP-SAT, and the greedy
+hint and the final flow polish of the CP-SAT path are never skipped.
 With a pool of new places (`plan-places`) the same choice is made with the pool network
 (`allocator.flow.solve_flow_with_new_places`) or the CP-SAT model with the pool.
 """
@@ -130,18 +134,12 @@ def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | 
     """The optimal allocation (and, with `pool`, the new places it uses; see the module docstring)."""
     choice = site_choice(instance)
     if not options.force_cp_sat and _worth_enumerating(instance, choice, options):
-        try:
-            return best_over_site_sets(instance, choice, pool)
-        except CostsTooLarge:
-            pass
+        return best_over_site_sets(instance, choice, pool)
     # CP-SAT and HiGHS load in about 0.5 s, so they are imported only on the paths that use them.
     from allocator.facility import is_uncapacitated, solve_facility_location
 
     if pool is None and not options.force_cp_sat and is_uncapacitated(instance):
-        try:
-            return solve_facility_location(instance, choice, options)
-        except CostsTooLarge:
-            pass
+        return solve_facility_location(instance, choice, options)
     if pool is None and not options.force_cp_sat:
         from allocator.site_search import branch_and_bound
 
@@ -164,7 +162,7 @@ def _worth_enumerating(instance: Instance, choice: SiteChoice, options: SolveOpt
 
 def best_over_site_sets(instance: Instance, choice: SiteChoice, pool: NewPlaces | None = None) -> Solution:
     """One flow per set of sites; the best under the contract's order (then, with a pool, the
-    fewest new places; then the first set in enumeration order). Raises CostsTooLarge."""
+    fewest new places; then the first set in enumeration order)."""
     solve_one: Callable[[BoolArray], FlowAssignment]
     if pool is None:
         solve_one, solver = (lambda sites: assign(instance, sites)), FLOW_SOLVER
@@ -195,16 +193,13 @@ def _cp_sat(instance: Instance, choice: SiteChoice, options: SolveOptions, pool:
     used = np.zeros(instance.school_count, bool)
     used[instance.pair_school[chosen[chosen >= 0]]] = True
     open_sites = choice.forced | (used & instance.is_candidate)
-    try:
-        polished = solve_flow(instance, open_sites)
-    except CostsTooLarge:
-        return result
+    polished = solve_flow(instance, open_sites)
     if evaluate(instance, polished) <= evaluate(instance, chosen):
         chosen = polished
     return Solution(chosen, open_sites, result.status, result.solver, result.bounds, result.gap)
 
 
-def _greedy_hint(instance: Instance, choice: SiteChoice, pool: NewPlaces | None) -> IntArray | None:
+def _greedy_hint(instance: Instance, choice: SiteChoice, pool: NewPlaces | None) -> IntArray:
     """A starting solution: open the candidate sites with the most usable pairs, then one flow."""
     if choice.to_open == 0:
         open_sites = choice.forced
@@ -213,9 +208,6 @@ def _greedy_hint(instance: Instance, choice: SiteChoice, pool: NewPlaces | None)
         counts = np.bincount(instance.pair_school[instance.usable_pairs(everything)], minlength=instance.school_count)
         ranked = choice.choosable[np.lexsort((choice.choosable, -counts[choice.choosable]))]
         open_sites = choice.with_open(ranked[: choice.to_open])
-    try:
-        if pool is None:
-            return solve_flow(instance, open_sites)
-        return solve_flow_with_new_places(instance, open_sites, pool).chosen_pair
-    except CostsTooLarge:
-        return None
+    if pool is None:
+        return solve_flow(instance, open_sites)
+    return solve_flow_with_new_places(instance, open_sites, pool).chosen_pair

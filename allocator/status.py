@@ -9,8 +9,9 @@ never a published run:
   infeasibility is a bug;
 * a model the solver calls invalid, or an unbounded one, is a bug;
 * the min-cost flow always has a feasible flow (every child has an arc to the sink).
-The one answer that is not a bug is the flow solver's refusal of the cost range, which
-`CostsTooLarge` sends on to the CP-SAT model.
+The one answer that is not a bug is the flow solver's refusal of the cost range
+(`CostsTooLarge`), which sends `allocator.flow` on to a network with smaller costs (staged
+levels, then preference and travel in turn, whose costs always fit).
 
 The run's status (`RunStatus`) follows: `optimal` only when every level was proven;
 otherwise `feasible`, with the stopped level's bound and gap.

@@ -17,16 +17,20 @@ SAMPLE = ROOT / "data" / "sample"
 LANCASHIRE = ROOT / "data" / "lancashire" / "case"
 
 
-def test_costs_too_large_even_for_the_staged_flow_hand_over_to_cp_sat(monkeypatch: pytest.MonkeyPatch) -> None:
-    # (weights too large for one network alone are solved by the staged flow: test_staged_flow.py)
+def test_costs_too_large_even_for_the_staged_flow_stay_an_exact_flow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (weights too large for one network alone are solved by the staged flow: test_staged_flow.py;
+    # here every cost range is refused, so the levels are solved in turn: test_components.py)
     loaded = load_case(SAMPLE)
     instance = build_instance(loaded.case, loaded.travel)
     by_flow = solve_instance(instance, SolveOptions())
-    monkeypatch.setattr(allocator.flow, "_SAFE_LIMIT", 10)
-    by_cp_sat = solve_instance(instance, SolveOptions(time_limit=30))
+    by_cp_sat = solve_instance(instance, SolveOptions(time_limit=30, force_cp_sat=True))
+    monkeypatch.setattr(allocator.flow, "_SAFE_LIMIT", 0)
+    in_turn = solve_instance(instance, SolveOptions(time_limit=30))
     assert by_flow.solver == "min_cost_flow"
+    assert in_turn.solver == "min_cost_flow_staged"
     assert by_cp_sat.solver == "cp_sat"
-    assert by_cp_sat.status == RunStatus.OPTIMAL
+    assert in_turn.status == by_cp_sat.status == RunStatus.OPTIMAL
+    assert evaluate(instance, in_turn.chosen_pair) == evaluate(instance, by_flow.chosen_pair)
     assert evaluate(instance, by_cp_sat.chosen_pair) == evaluate(instance, by_flow.chosen_pair)
 
 

@@ -103,26 +103,31 @@ def _refuse(*_args: object) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(planned_cases())
-def test_plan_places_hands_over_to_cp_sat_when_the_flow_refuses_the_costs(
+def test_plan_places_stays_an_exact_flow_when_every_cost_range_is_refused(
     drawn: tuple[RandomCase, tuple[Expansion, ...], int],
 ) -> None:
-    # The regression: the new-places network did not hand over to CP-SAT as the plain flow did.
+    # Once the new-places network did not hand over to CP-SAT as the plain flow did; now no flow
+    # hands over at all: with every cost range refused, the levels are solved in turn (without
+    # the fewest-new-places tie-break, which has no stage of its own). CP-SAT, forced, agrees.
     random_case, expansions, budget = drawn
     by_flow = plan_places(random_case.loaded(), expansions, budget)
-    # With no unlocked child placed there is no network to solve (and nothing to hand over).
     locked = sum(1 for c in random_case.case.children if c.locked_school_id is not None)
     assume(by_flow.allocation.summary.placed > locked)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(allocator.flow._Network, "check_range", _refuse)  # every network overflows
-        by_cp_sat = plan_places(random_case.loaded(), expansions, budget, SolveOptions(time_limit=20))
+        in_turn = plan_places(random_case.loaded(), expansions, budget)
+    by_cp_sat = plan_places(random_case.loaded(), expansions, budget, SolveOptions(time_limit=20, force_cp_sat=True))
+    assert in_turn.allocation.summary.solver == "min_cost_flow_new_places_staged"
     assert by_cp_sat.allocation.summary.solver == "cp_sat"
-    assert by_cp_sat.allocation.summary.status.value == "optimal"
     assert by_flow.allocation.summary.solver == "min_cost_flow_new_places"
-    flow_summary, cp_summary = by_flow.allocation.summary, by_cp_sat.allocation.summary
-    assert (cp_summary.placed_by_priority, cp_summary.preference_cost, cp_summary.travel_minutes) == (
-        flow_summary.placed_by_priority,
-        flow_summary.preference_cost,
-        flow_summary.travel_minutes,
-    )
-    # the tie-break holds on both paths: the fewest new places among optimal answers
+    for other in (in_turn, by_cp_sat):
+        assert other.allocation.summary.status.value == "optimal"
+        flow_summary, summary = by_flow.allocation.summary, other.allocation.summary
+        assert (summary.placed_by_priority, summary.preference_cost, summary.travel_minutes) == (
+            flow_summary.placed_by_priority,
+            flow_summary.preference_cost,
+            flow_summary.travel_minutes,
+        )
+        assert sum(p.extra_places for p in other.plan) <= budget
+    # the tie-break holds on the CP-SAT path: the fewest new places among optimal answers
     assert sum(p.extra_places for p in by_cp_sat.plan) == sum(p.extra_places for p in by_flow.plan)

@@ -6,7 +6,7 @@ worker process dies.
   `QueueFull` (429 `queue_full` with `Retry-After`), so a refused run stores nothing. A run
   leaves the queue when it ends, or when a queued run is cancelled.
 - **Workers die with the service.** Each worker process watches a pipe whose writing end only
-  the service holds (`worker.watch_parent`): after a `kill -9` of the service its workers end
+  the service holds (`lifeline.watch_parent`): after a `kill -9` of the service its workers end
   within moments instead of going on with queued runs. The runs the database still has as
   queued or running are failed at the next start (`fail_interrupted`, audited `run_interrupted`).
 - **A dead worker does not stop the service.** A worker killed on its own (out of memory, a
@@ -26,7 +26,8 @@ from collections.abc import Collection
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from api.errors import ApiError
-from api.services.worker import execute_timed, warm_up, watch_parent
+from api.services.lifeline import watch_parent
+from api.services.worker import execute_timed, warm_up
 from api.settings import Settings
 from api.storage import audit, runs
 from api.storage.database import Database

@@ -8,18 +8,14 @@ summary, outputs, placements, input hash and versions. If the run was cancelled 
 the result is discarded (the conditional update in step 4 does not match). Audit entries record
 each end.
 
-Worker processes die with the service: `watch_parent` (each worker's initializer) ends the
-worker at once when the service process is gone, so no orphan goes on with a run after a
-`kill -9` of the service (the runs it held are failed at the next start).
+Worker processes die with the service: `api.services.lifeline.watch_parent` (each worker's
+initializer) ends the worker at once when the service process is gone, so no orphan goes on
+with a run after a `kill -9` of the service (the runs it held are failed at the next start).
 """
 
-import os
 import platform
-import signal
-import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
-from multiprocessing.connection import Connection
 from typing import Any
 
 from api.jobs import RunOutput
@@ -58,39 +54,6 @@ def software_versions() -> dict[str, str]:
         "ortools": installed("ortools"),
         "python": platform.python_version(),
     }
-
-
-# Workers run at a lower CPU priority than the service, so requests stay fast while runs use
-# every core (a run is as fast as before when nothing else wants the CPU).
-WORKER_NICENESS = 10
-# How often a worker also checks that its parent is still the service (the pipe is the fast path).
-PARENT_POLL_SECONDS = 1.0
-
-
-def watch_parent(lifeline: Connection, service_pid: int) -> None:
-    """Initializer of each worker process. `lifeline` is the reading end of a pipe whose only
-    writing end the service holds: it becomes readable (end of file) when the service process
-    ends, however it ends. A thread then ends this worker with `os._exit`, whatever the run is
-    doing (its database transaction is rolled back). The parent pid is checked too, in case the
-    writing end ever outlived the service in another process.
-
-    Ctrl-C in a terminal signals the whole process group: workers ignore it and the service
-    shuts down for them (without this a worker prints a KeyboardInterrupt traceback).
-    (`prctl(PR_SET_PDEATHSIG)` is not used: it fires when the *thread* that started the worker
-    ends, and the pool starts workers from whichever request thread submits a run.)"""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(WORKER_NICENESS)
-    threading.Thread(target=_end_with_parent, args=(lifeline, service_pid), name="parent-watch", daemon=True).start()
-
-
-def _end_with_parent(lifeline: Connection, service_pid: int) -> None:
-    while os.getppid() == service_pid:
-        try:
-            if lifeline.poll(PARENT_POLL_SECONDS):
-                break  # nothing is ever sent: readable means the service's end has closed
-        except (EOFError, OSError):
-            break
-    os._exit(1)
 
 
 def execute_timed(database_url: str, run_id: str) -> tuple[str, float]:

@@ -17,6 +17,7 @@ from api.services.run_queue import QueueFull, RunQueue, fail_interrupted
 from api.services.runs import FinishedRuns
 from api.settings import Settings
 from api.storage.database import open_database
+from api.web import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, cases.router, runs.router, comparisons.router, decisions.router, keys.router):
         app.include_router(router)
     install_error_handlers(app)
+    install_web(app)
 
     @app.exception_handler(QueueFull)
     async def _queue_full(_request: Request, error: QueueFull) -> JSONResponse:

@@ -1,0 +1,117 @@
+"""Reads the web pages need beyond the /v1 endpoints: cases newest first, a case's runs, and a
+run's children filtered and sorted in SQL (server-side paging for big runs)."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, select
+
+from api.storage.database import Database
+from api.storage.tables import CaseRecord, PlacementRecord, RunRecord
+
+
+def newest_cases(database: Database, limit: int = 200) -> list[CaseRecord]:
+    with database.session() as session:
+        query = select(CaseRecord).order_by(CaseRecord.created_at.desc(), CaseRecord.case_id).limit(limit)
+        return list(session.scalars(query))
+
+
+def runs_of_case(database: Database, case_id: str) -> list[RunRecord]:
+    """The case's runs, newest first."""
+    with database.session() as session:
+        query = select(RunRecord).where(RunRecord.case_id == case_id)
+        return list(session.scalars(query.order_by(RunRecord.created_at.desc(), RunRecord.run_id)))
+
+
+Outcome = Literal["placed", "first_choice", "not_first_choice", "unplaced"]
+
+
+@dataclass(frozen=True)
+class ChildrenQuery:
+    """Filters (None: any) and sort of the run's children table."""
+
+    outcome: Outcome | None = None
+    need: str | None = None
+    district: str | None = None
+    school: str | None = None
+    priority: int | None = None
+    sort: str = "position"
+    descending: bool = False
+
+    def conditions(self, run_id: str) -> list[ColumnElement[bool]]:
+        found = [PlacementRecord.run_id == run_id]
+        if self.outcome == "unplaced":
+            found.append(PlacementRecord.school_id.is_(None))
+        elif self.outcome == "placed":
+            found.append(PlacementRecord.school_id.is_not(None))
+        elif self.outcome == "first_choice":
+            found.append(PlacementRecord.preference_rank == 1)
+        elif self.outcome == "not_first_choice":
+            # Placed somewhere other than the family's first choice, or not placed.
+            found.append((PlacementRecord.preference_rank.is_(None)) | (PlacementRecord.preference_rank != 1))
+        if self.need is not None:
+            found.append(PlacementRecord.need == self.need)
+        if self.district is not None:
+            found.append(PlacementRecord.district == self.district)
+        if self.school is not None:
+            found.append(PlacementRecord.school_id == self.school)
+        if self.priority is not None:
+            found.append(PlacementRecord.priority == self.priority)
+        return found
+
+
+SORT_COLUMNS = {
+    "position": PlacementRecord.position,
+    "child": PlacementRecord.child_id,
+    "need": PlacementRecord.need,
+    "district": PlacementRecord.district,
+    "priority": PlacementRecord.priority,
+    "school": PlacementRecord.school_id,
+    "preference": PlacementRecord.preference_rank,
+    "travel": PlacementRecord.travel_minutes,
+}
+
+
+def children_page(
+    database: Database, run_id: str, query: ChildrenQuery, offset: int, limit: int
+) -> tuple[int, list[PlacementRecord]]:
+    """(how many match, one page) of the run's placements; ties in children.csv order."""
+    column = SORT_COLUMNS.get(query.sort, PlacementRecord.position)
+    order = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
+    conditions = query.conditions(run_id)
+    with database.session() as session:
+        total = session.scalar(select(func.count()).select_from(PlacementRecord).where(*conditions)) or 0
+        if offset >= total:
+            return int(total), []
+        rows = session.scalars(
+            select(PlacementRecord)
+            .where(*conditions)
+            .order_by(order, PlacementRecord.position)
+            .offset(offset)
+            .limit(limit)
+        )
+        return int(total), list(rows)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    needs: list[str]
+    districts: list[str]
+    schools: list[str]
+    priorities: list[int]
+
+
+def filter_choices(database: Database, run_id: str) -> FilterChoices:
+    """The values the run's children take, for the filter's drop-downs."""
+    with database.session() as session:
+
+        def distinct(column: Any) -> list[object]:
+            query = select(column).where(PlacementRecord.run_id == run_id, column.is_not(None)).distinct()
+            return sorted(session.scalars(query), key=str)
+
+        return FilterChoices(
+            [str(v) for v in distinct(PlacementRecord.need)],
+            [str(v) for v in distinct(PlacementRecord.district)],
+            [str(v) for v in distinct(PlacementRecord.school_id)],
+            sorted(int(str(v)) for v in distinct(PlacementRecord.priority)),
+        )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.access import RecentKeys
 from api.errors import error_body, install_error_handlers
 from api.middleware import BodyLimit, RequestLog
-from api.routers import cases, decisions, health, keys, runs
+from api.routers import cases, comparisons, decisions, health, keys, runs
 from api.schemas.responses import ERROR_RESPONSES
 from api.services.run_queue import QueueFull, RunQueue, fail_interrupted
 from api.services.runs import FinishedRuns
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
-    for router in (health.router, cases.router, runs.router, decisions.router, keys.router):
+    for router in (health.router, cases.router, runs.router, comparisons.router, decisions.router, keys.router):
         app.include_router(router)
     install_error_handlers(app)
     install_web(app)

@@ -18,8 +18,10 @@ from api.services.browse import (
     Outcome,
     children_page,
     filter_choices,
+    runs_of_case,
     school_names,
 )
+from api.services.compare import compare_runs
 from api.services.runs import output_file, read_run
 from api.storage.runs import UNFINISHED
 from api.storage.tables import RunRecord
@@ -125,6 +127,13 @@ def _run_page(
         "figures": _figures(run.summary or {}, school_names(database, run.case_id) if run.summary else {}),
         "downloads": [name for name in _file_names(run) if name in DOWNLOADS],
         "has_report": "report.html" in (run.file_names or []),
+        "others": [
+            other
+            for other in runs_of_case(database, run.case_id)
+            if other.run_id != run_id and other.kind == "solve" and other.summary is not None
+        ]
+        if run.kind == "solve" and run.summary is not None
+        else [],
     }
     if not unfinished and run.summary is not None and run.kind == "solve":
         names = school_names(database, run.case_id)
@@ -242,3 +251,34 @@ async def report(run_id: str, database: DatabaseDep, caller: ReaderPage) -> Resp
         return Response("no report", status_code=404, media_type="text/plain")
     headers = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"}
     return Response(content, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _compare_page(request: Request, database: Any, caller: WebCaller, run_a: str, run_b: str) -> Response:
+    try:
+        comparison = compare_runs(database, run_a, run_b)
+    except ApiError as error:
+        if error.status == 404:
+            return not_found_page(request, caller, "run")
+        return render(
+            request,
+            "forbidden.html",
+            caller,
+            status_code=409,
+            title="These runs cannot be compared",
+            message=error.message,
+        )
+    tiers = sorted(((int(t), n) for t, n in comparison.diff.moves_by_priority.items()), reverse=True)
+    return render(
+        request,
+        "compare.html",
+        caller,
+        title=f"Run {run_b} compared with run {run_a}",
+        comparison=comparison,
+        tiers=tiers,
+        urgency_text=urgency_text,
+    )
+
+
+@router.get("/runs/{run_a}/compare/{run_b}")
+async def compare_page(request: Request, run_a: str, run_b: str, database: DatabaseDep, caller: ReaderPage) -> Response:
+    return await run_in_threadpool(_compare_page, request, database, caller, run_a, run_b)

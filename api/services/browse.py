@@ -1,13 +1,19 @@
 """Reads the web pages need beyond the /v1 endpoints: cases newest first, a case's runs, and a
 run's children filtered and sorted in SQL (server-side paging for big runs)."""
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select
 
+from api.errors import not_found
+from api.services.case_files import load_files
+from api.storage.cases import case_files, get_case
 from api.storage.database import Database
 from api.storage.tables import CaseRecord, PlacementRecord, RunRecord
+from data.loader import LoadedCase
 
 
 def newest_cases(database: Database, limit: int = 200) -> list[CaseRecord]:
@@ -115,3 +121,38 @@ def filter_choices(database: Database, run_id: str) -> FilterChoices:
             [str(v) for v in distinct(PlacementRecord.school_id)],
             sorted(int(str(v)) for v in distinct(PlacementRecord.priority)),
         )
+
+
+_LOADED: "OrderedDict[str, LoadedCase]" = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+KEEP_LOADED = 8
+
+
+def loaded_case(database: Database, case_id: str) -> LoadedCase:
+    """The case as uploaded (no panel locks), loaded once and kept for the next pages: a stored
+    case never changes. 404 `case_not_found`."""
+    with _LOADED_LOCK:
+        found = _LOADED.get(case_id)
+        if found is not None:
+            _LOADED.move_to_end(case_id)
+            return found
+    with database.session() as session:
+        if get_case(session, case_id) is None:
+            raise not_found("case", case_id)
+        files = case_files(session, case_id)
+    loaded = load_files(files)
+    with _LOADED_LOCK:
+        _LOADED[case_id] = loaded
+        while len(_LOADED) > KEEP_LOADED:
+            _LOADED.popitem(last=False)
+    return loaded
+
+
+def school_names(database: Database, case_id: str) -> dict[str, str]:
+    return {school.school_id: school.name for school in loaded_case(database, case_id).case.schools}
+
+
+def preferences_of(database: Database, case_id: str, child_id: str) -> list[tuple[int, str]]:
+    """(rank, school_id) of the family's preferences, best first."""
+    case = loaded_case(database, case_id).case
+    return sorted((p.rank, p.school_id) for p in case.preferences if p.child_id == child_id)

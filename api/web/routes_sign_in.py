@@ -6,8 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from api.dependencies import DatabaseDep, SettingsDep
+from api.storage.database import Database
 from api.web.session import (
     COOKIE,
     CSRF_FIELD,
@@ -59,7 +61,11 @@ async def sign_in_page(
 
 @router.post("/")
 async def sign_in_submit(request: Request, database: DatabaseDep) -> Response:
-    form = await request.form()
+    async with request.form() as form:
+        return await _sign_in_with(request, database, form)
+
+
+async def _sign_in_with(request: Request, database: Database, form: FormData) -> Response:
     secret = request.cookies.get(SIGN_IN_COOKIE, "")
     token = form.get(CSRF_FIELD)
     if not secret or not isinstance(token, str) or not csrf_matches(secret, token):

@@ -18,6 +18,7 @@ browser is sent to `/?next=<the page asked for>` and back there after signing in
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -184,12 +185,17 @@ class Posted:
         return value.strip() if isinstance(value, str) else ""
 
 
-async def _posted(request: Request, caller: SignedIn) -> Posted:
+async def _posted(request: Request, caller: SignedIn) -> AsyncIterator[Posted]:
     form = await request.form()
-    token = form.get(CSRF_FIELD)
-    if not isinstance(token, str) or not hmac.compare_digest(caller.csrf_token, token):
-        raise PageForbidden("The form has expired or did not come from this service. Go back, reload and try again.")
-    return Posted(caller, form)
+    try:
+        token = form.get(CSRF_FIELD)
+        if not isinstance(token, str) or not hmac.compare_digest(caller.csrf_token, token):
+            raise PageForbidden(
+                "The form has expired or did not come from this service. Go back, reload and try again."
+            )
+        yield Posted(caller, form)
+    finally:
+        await form.close()
 
 
 PostedForm = Annotated[Posted, Depends(_posted)]

@@ -26,6 +26,14 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def figure_text(value: float) -> str:
+    """A summary figure: whole numbers with thousands separators, others to 2 decimal places."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+environment.filters["figure"] = figure_text
 environment.globals["role_names"] = {
     "officer": "an officer",
     "panel": "a panel member",

@@ -49,6 +49,7 @@ check-hardening: $(STAMP)
 # copies are committed, so no other target needs npm.
 web-assets:
 	sh api/web/fetch_assets.sh
+	sh api/web/fetch_leaflet.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -156,3 +156,14 @@ def preferences_of(database: Database, case_id: str, child_id: str) -> list[tupl
     """(rank, school_id) of the family's preferences, best first."""
     case = loaded_case(database, case_id).case
     return sorted((p.rank, p.school_id) for p in case.preferences if p.child_id == child_id)
+
+
+def placed_by_school(database: Database, run_id: str) -> dict[str, int]:
+    """school_id -> children the run placed there."""
+    with database.session() as session:
+        query = (
+            select(PlacementRecord.school_id, func.count())
+            .where(PlacementRecord.run_id == run_id, PlacementRecord.school_id.is_not(None))
+            .group_by(PlacementRecord.school_id)
+        )
+        return {str(school): int(count) for school, count in session.execute(query)}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from api.dependencies import DatabaseDep
+from api.dependencies import DatabaseDep, SettingsDep
 from api.errors import ApiError
 from api.services.browse import (
     SORT_COLUMNS,
@@ -18,13 +18,17 @@ from api.services.browse import (
     Outcome,
     children_page,
     filter_choices,
+    loaded_case,
+    placed_by_school,
     runs_of_case,
     school_names,
 )
 from api.services.compare import compare_runs
 from api.services.runs import output_file, read_run
+from api.settings import Settings
 from api.storage.runs import UNFINISHED
 from api.storage.tables import RunRecord
+from api.web.map import map_data_for_run, tile_layer
 from api.web.pages import KIND_NAMES, OUTCOME_WORDS, Pager, not_found_page, status_text, urgency_text
 from api.web.session import ReaderPage, WebCaller
 from api.web.templating import render
@@ -113,7 +117,7 @@ def _query(
 
 
 def _run_page(
-    request: Request, database: Any, caller: WebCaller, run_id: str, page: int, query: ChildrenQuery
+    request: Request, database: Any, settings: Settings, caller: WebCaller, run_id: str, page: int, query: ChildrenQuery
 ) -> Response:
     run = _run(database, run_id)
     if run is None:
@@ -137,6 +141,14 @@ def _run_page(
     }
     if not unfinished and run.summary is not None and run.kind == "solve":
         names = school_names(database, run.case_id)
+        tiles = tile_layer(settings.tile_url, settings.tile_attribution)
+        summary = run.summary or {}
+        context["map_data"] = map_data_for_run(
+            loaded_case(database, run.case_id).case,
+            placed_by_school(database, run_id),
+            summary.get("opened_sites") or [],
+            tiles,
+        )
         total, rows = children_page(database, run_id, query, (page - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE)
         pages = max(1, -(-total // ROWS_PER_PAGE))
         params = [
@@ -207,6 +219,7 @@ async def run_page(
     request: Request,
     run_id: str,
     database: DatabaseDep,
+    settings: SettingsDep,
     caller: ReaderPage,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     outcome: str | None = None,
@@ -217,7 +230,7 @@ async def run_page(
     sort: Annotated[str, Query(max_length=20)] = "position",
 ) -> Response:
     query = _query(outcome, need, district, school, priority, sort)
-    return await run_in_threadpool(_run_page, request, database, caller, run_id, page, query)
+    return await run_in_threadpool(_run_page, request, database, settings, caller, run_id, page, query)
 
 
 def _file(database: Any, run_id: str, name: str) -> str | None:

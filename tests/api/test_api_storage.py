@@ -22,7 +22,7 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
         database = open_database(database_url)
         assert set(inspect(database.engine).get_table_names()) >= TABLES
         with database.session() as session:
-            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003_web_sessions"
         database.close()
 
 

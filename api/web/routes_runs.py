@@ -2,6 +2,8 @@
 sorted and paged in SQL) and downloads; its progress as JSON for the page's script."""
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
@@ -23,7 +25,7 @@ from api.services.browse import (
     runs_of_case,
     school_names,
 )
-from api.services.compare import compare_runs
+from api.services.compare import RunComparison, compare_runs
 from api.services.runs import output_file, read_run
 from api.settings import Settings
 from api.storage.runs import UNFINISHED
@@ -266,9 +268,31 @@ async def report(run_id: str, database: DatabaseDep, caller: ReaderPage) -> Resp
     return Response(content, media_type="text/html; charset=utf-8", headers=headers)
 
 
+_COMPARED: "OrderedDict[tuple[int, str, str], RunComparison]" = OrderedDict()
+_COMPARED_LOCK = threading.Lock()
+KEEP_COMPARED = 64
+
+
+def compared(database: Any, run_a: str, run_b: str) -> RunComparison:
+    """`compare_runs`, kept for the next request: only finished runs are compared, and a finished
+    run, its case and its options never change (cancelling one is refused)."""
+    key = (id(database), run_a, run_b)
+    with _COMPARED_LOCK:
+        found = _COMPARED.get(key)
+        if found is not None:
+            _COMPARED.move_to_end(key)
+            return found
+    comparison = compare_runs(database, run_a, run_b)
+    with _COMPARED_LOCK:
+        _COMPARED[key] = comparison
+        while len(_COMPARED) > KEEP_COMPARED:
+            _COMPARED.popitem(last=False)
+    return comparison
+
+
 def _compare_page(request: Request, database: Any, caller: WebCaller, run_a: str, run_b: str) -> Response:
     try:
-        comparison = compare_runs(database, run_a, run_b)
+        comparison = compared(database, run_a, run_b)
     except ApiError as error:
         if error.status == 404:
             return not_found_page(request, caller, "run")

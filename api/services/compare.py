@@ -195,11 +195,15 @@ def diff_rounds(before: RoundView, after: RoundView) -> RoundDiff:
     counted = Counter(str(move.priority) for move in moves)
     tiers = sorted({child.priority for child in before.case.children}, reverse=True)
     by_tier = {str(tier): counted[str(tier)] for tier in tiers}
-    figures = tuple(
+    return RoundDiff(tuple(moves), by_tier, summary_changes(before.summary, after.summary))
+
+
+def summary_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FigureChange, ...]:
+    """Every numeric figure of two summaries (summary.json), labelled in plain English."""
+    return tuple(
         FigureChange(name, figure_label(name), old_value, new_value)
-        for name, old_value, new_value in figure_changes(before.summary, after.summary)
+        for name, old_value, new_value in figure_changes(before, after)
     )
-    return RoundDiff(tuple(moves), by_tier, figures)
 
 
 class _Reasons:

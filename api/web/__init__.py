@@ -6,11 +6,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web import routes_cases, routes_child, routes_runs, routes_sign_in
+from api.web import routes_cases, routes_child, routes_estates, routes_runs, routes_sign_in
 from api.web.session import PageForbidden, SignInRequired
 from api.web.templating import STATIC, render
 
-ROUTERS = [routes_sign_in.router, routes_cases.router, routes_runs.router, routes_child.router]
+ROUTERS = [routes_sign_in.router, routes_cases.router, routes_runs.router, routes_child.router, routes_estates.router]
 """Every page router, in order; add a new one here (see api/web/README.md)."""
 
 

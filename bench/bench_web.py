@@ -3,7 +3,8 @@
 
 1. Every page of the Lancashire round (600 children, 48 schools): sign-in, cases, the case,
    the run (unfiltered, filtered to children not at their first choice, sorted, page 2), a
-   child, the audit trail, two runs compared, a download; each `--repeats` times after one
+   child, the audit trail, two runs compared, a download, the report, the estates pages and a
+   sites run; each `--repeats` times after one
    warm-up request; p50/p95 per page. Target: p95 under 200 ms.
 2. The children table of a 20,000-child run (bench/cases.py, 60 schools): the run page's first
    page, unfiltered and filtered, p50/p95 after one warm-up (the first, cold request is printed
@@ -72,8 +73,8 @@ def signed_in(server: LiveServer, key: str) -> httpx.Client:
     return client
 
 
-def solve(api: httpx.Client, case_id: str) -> str:
-    run_id: str = api.post(f"/v1/cases/{case_id}/runs", json={"kind": "solve", "time_limit": 300}).json()["run_id"]
+def solve(api: httpx.Client, case_id: str, kind: str = "solve") -> str:
+    run_id: str = api.post(f"/v1/cases/{case_id}/runs", json={"kind": kind, "time_limit": 300}).json()["run_id"]
     while api.get(f"/v1/runs/{run_id}").json()["status"] in ("queued", "running"):
         time.sleep(0.1)
     return run_id
@@ -98,6 +99,7 @@ def main() -> None:
         work = Path(work_dir)
         server = LiveServer(work)
         key = server.create_key("panel")
+        estates_key = server.create_key("estates")
         server.start()
         try:
             api = server.client(key, timeout=900)
@@ -106,6 +108,8 @@ def main() -> None:
             floor = p95(health)
             case_id = api.post("/v1/cases", files=case_form(LANCASHIRE)).json()["case_id"]
             first, second = solve(api, case_id), solve(api, case_id)
+            with server.client(estates_key, timeout=900) as estates:
+                sites = solve(estates, case_id, "sites")
             rows = api.get(f"/v1/runs/{first}/allocation", params={"limit": 1000}).json()["items"]
             child = next(row for row in rows if row["school_id"])["child_id"]
             pages = {
@@ -121,6 +125,9 @@ def main() -> None:
                 "/cases/{case}/audit": f"/cases/{case_id}/audit",
                 "/runs/{run}/files/allocation.csv": f"/runs/{first}/files/allocation.csv",
                 "/runs/{run}/report": f"/runs/{first}/report",
+                "/cases/{case}/estates": f"/cases/{case_id}/estates",
+                "/runs/{sites run}/estates": f"/runs/{sites}/estates",
+                "/runs/{sites run}": f"/runs/{sites}",
             }
             print(f"Lancashire round ({len(rows)} children), {repeats} requests per page after a warm-up:")
             report("baseline GET /v1/health", health)

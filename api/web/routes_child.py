@@ -115,8 +115,9 @@ async def child_page(
     return await run_in_threadpool(_child_page, request, database, caller, run_id, child_id, None, [], 200)
 
 
-def _checked_form(database: Any, run_id: str, child_id: str, form: DecisionForm) -> list[FieldError]:
-    """The form's problems, each linked to its field (none: it may be previewed)."""
+def _checked_form(context: dict[str, Any], form: DecisionForm) -> list[FieldError]:
+    """The form's problems, each linked to its field (none: it may be previewed); `context` is
+    the child page's (`_child_context`)."""
     errors = []
     if form.decision not in DECISIONS:
         errors.append(FieldError("Choose what the panel decided", "#decision"))
@@ -124,8 +125,7 @@ def _checked_form(database: Any, run_id: str, child_id: str, form: DecisionForm)
         if not form.school_id:
             errors.append(FieldError("Choose the school the child should go to", "#school_id"))
         else:
-            context = _child_context(database, run_id, child_id)
-            allowed = {school for school, _ in context["reachable"]} if context else set()
+            allowed = {school for school, _ in context["reachable"]}
             if form.school_id not in allowed:
                 errors.append(FieldError("Choose one of the schools listed", "#school_id"))
     if not form.reason:
@@ -143,7 +143,10 @@ def _form(posted: Any) -> DecisionForm:
 def _preview(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    errors = _checked_form(database, run_id, child_id, form)
+    context = _child_context(database, run_id, child_id)
+    if context is None:
+        return not_found_page(request, caller, "child in this run")
+    errors = _checked_form(context, form)
     effect: KnockOn | None = None
     if not errors:
         try:
@@ -153,8 +156,6 @@ def _preview(
             errors = [FieldError(error.message, href)]
     if effect is None:
         return _child_page(request, database, caller, run_id, child_id, form, errors, 422)
-    context = _child_context(database, run_id, child_id)
-    assert context is not None
     return render(
         request,
         "knock_on.html",
@@ -179,10 +180,11 @@ async def preview_decision(
 def _confirm(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    errors = _checked_form(database, run_id, child_id, form)
+    context = _child_context(database, run_id, child_id)
+    if context is None:
+        return not_found_page(request, caller, "child in this run")
+    errors = _checked_form(context, form)
     if not errors:
-        context = _child_context(database, run_id, child_id)
-        assert context is not None
         proposed = context["placement"].school_id
         school = form.school_id if form.decision == "override" else proposed
         if school is None:

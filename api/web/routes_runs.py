@@ -2,8 +2,6 @@
 sorted and paged in SQL) and downloads; its progress as JSON for the page's script."""
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
@@ -18,6 +16,7 @@ from api.services.browse import (
     ChildrenQuery,
     FilterChoices,
     Outcome,
+    Recent,
     children_page,
     filter_choices,
     loaded_case,
@@ -145,11 +144,14 @@ def _run_page(
         names = school_names(database, run.case_id)
         tiles = tile_layer(settings.tile_url, settings.tile_attribution)
         summary = run.summary or {}
-        context["map_data"] = map_data_for_run(
-            loaded_case(database, run.case_id).case,
-            placed_by_school(database, run_id),
-            summary.get("opened_sites") or [],
-            tiles,
+        context["map_data"] = _MAPS.get(
+            (id(database), run_id, tiles),
+            lambda: map_data_for_run(
+                loaded_case(database, run.case_id).case,
+                placed_by_school(database, run_id),
+                summary.get("opened_sites") or [],
+                tiles,
+            ),
         )
         total, rows = children_page(database, run_id, query, (page - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE)
         pages = max(1, -(-total // ROWS_PER_PAGE))
@@ -268,26 +270,14 @@ async def report(run_id: str, database: DatabaseDep, caller: ReaderPage) -> Resp
     return Response(content, media_type="text/html; charset=utf-8", headers=headers)
 
 
-_COMPARED: "OrderedDict[tuple[int, str, str], RunComparison]" = OrderedDict()
-_COMPARED_LOCK = threading.Lock()
-KEEP_COMPARED = 64
+_COMPARED: Recent[RunComparison] = Recent(64)
+_MAPS: Recent[dict[str, Any]] = Recent(64)
 
 
 def compared(database: Any, run_a: str, run_b: str) -> RunComparison:
     """`compare_runs`, kept for the next request: only finished runs are compared, and a finished
-    run, its case and its options never change (cancelling one is refused)."""
-    key = (id(database), run_a, run_b)
-    with _COMPARED_LOCK:
-        found = _COMPARED.get(key)
-        if found is not None:
-            _COMPARED.move_to_end(key)
-            return found
-    comparison = compare_runs(database, run_a, run_b)
-    with _COMPARED_LOCK:
-        _COMPARED[key] = comparison
-        while len(_COMPARED) > KEEP_COMPARED:
-            _COMPARED.popitem(last=False)
-    return comparison
+    run, its case and its options never change."""
+    return _COMPARED.get((id(database), run_a, run_b), lambda: compare_runs(database, run_a, run_b))
 
 
 def _compare_page(request: Request, database: Any, caller: WebCaller, run_a: str, run_b: str) -> Response:

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.access import Permission
 from api.dependencies import DatabaseDep
 from api.errors import ApiError
-from api.services.browse import loaded_case, preferences_of, school_names
+from api.services.browse import Recent, loaded_case, preferences_of, school_names
 from api.services.case_files import load_files
 from api.services.decisions import record_decision
 from api.services.knock_on import KnockOn, PanelDecision, knock_on, schools_in_reach
@@ -47,14 +47,23 @@ class DecisionForm:
         return PanelDecision(self.decision, self.school_id or None, self.reason)  # type: ignore[arg-type]
 
 
+_REACHABLE: Recent[dict[str, int]] = Recent(256)
+
+
 def _reachable(database: Any, case_id: str, child_id: str) -> dict[str, int]:
     """The schools the child may attend (need, age, travel limit or ranked), with the panel's
-    other locks applied as the next run would read them."""
+    other locks applied as the next run would read them; kept for the same case and locks."""
     with database.session() as session:
         locks = {child: school for child, school in locks_for_case(session, case_id).items() if child != child_id}
-        files = case_files(session, case_id) if locks else {}
-    loaded = load_files(files, locks) if locks else loaded_case(database, case_id)
-    return schools_in_reach(loaded, child_id)
+
+    def find() -> dict[str, int]:
+        if not locks:
+            return schools_in_reach(loaded_case(database, case_id), child_id)
+        with database.session() as session:
+            files = case_files(session, case_id)
+        return schools_in_reach(load_files(files, locks), child_id)
+
+    return _REACHABLE.get((id(database), case_id, child_id, tuple(sorted(locks.items()))), find)
 
 
 def _child_context(database: Any, run_id: str, child_id: str) -> dict[str, Any] | None:

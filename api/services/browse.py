@@ -3,8 +3,9 @@ run's children filtered and sorted in SQL (server-side paging for big runs)."""
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 
@@ -108,7 +109,11 @@ class FilterChoices:
 
 
 def filter_choices(database: Database, run_id: str) -> FilterChoices:
-    """The values the run's children take, for the filter's drop-downs."""
+    """The values the (finished) run's children take, for the filter's drop-downs; kept."""
+    return _CHOICES.get((id(database), run_id), lambda: _filter_choices(database, run_id))
+
+
+def _filter_choices(database: Database, run_id: str) -> FilterChoices:
     with database.session() as session:
 
         def distinct(column: Any) -> list[object]:
@@ -123,29 +128,48 @@ def filter_choices(database: Database, run_id: str) -> FilterChoices:
         )
 
 
-_LOADED: "OrderedDict[str, LoadedCase]" = OrderedDict()
-_LOADED_LOCK = threading.Lock()
-KEEP_LOADED = 8
+Kept = TypeVar("Kept")
+
+
+class Recent(Generic[Kept]):
+    """The last `size` values made, by key, for what never changes once made: a stored case, and
+    what the pages read of a finished run (a finished run is never changed; cancelling it is
+    refused)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Kept]) -> Kept:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
+_LOADED: Recent[LoadedCase] = Recent(8)
+_CHOICES: Recent[FilterChoices] = Recent(64)
 
 
 def loaded_case(database: Database, case_id: str) -> LoadedCase:
     """The case as uploaded (no panel locks), loaded once and kept for the next pages: a stored
     case never changes. 404 `case_not_found`."""
-    with _LOADED_LOCK:
-        found = _LOADED.get(case_id)
-        if found is not None:
-            _LOADED.move_to_end(case_id)
-            return found
-    with database.session() as session:
-        if get_case(session, case_id) is None:
-            raise not_found("case", case_id)
-        files = case_files(session, case_id)
-    loaded = load_files(files)
-    with _LOADED_LOCK:
-        _LOADED[case_id] = loaded
-        while len(_LOADED) > KEEP_LOADED:
-            _LOADED.popitem(last=False)
-    return loaded
+
+    def load() -> LoadedCase:
+        with database.session() as session:
+            if get_case(session, case_id) is None:
+                raise not_found("case", case_id)
+            files = case_files(session, case_id)
+        return load_files(files)
+
+    return _LOADED.get((id(database), case_id), load)
 
 
 def school_names(database: Database, case_id: str) -> dict[str, str]:

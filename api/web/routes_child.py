@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.access import Permission
 from api.dependencies import DatabaseDep
 from api.errors import ApiError
-from api.services.browse import loaded_case, preferences_of, school_names
+from api.services.browse import Recent, loaded_case, preferences_of, school_names
 from api.services.case_files import load_files
 from api.services.decisions import record_decision
 from api.services.knock_on import KnockOn, PanelDecision, knock_on, schools_in_reach
@@ -47,14 +47,23 @@ class DecisionForm:
         return PanelDecision(self.decision, self.school_id or None, self.reason)  # type: ignore[arg-type]
 
 
+_REACHABLE: Recent[dict[str, int]] = Recent(256)
+
+
 def _reachable(database: Any, case_id: str, child_id: str) -> dict[str, int]:
     """The schools the child may attend (need, age, travel limit or ranked), with the panel's
-    other locks applied as the next run would read them."""
+    other locks applied as the next run would read them; kept for the same case and locks."""
     with database.session() as session:
         locks = {child: school for child, school in locks_for_case(session, case_id).items() if child != child_id}
-        files = case_files(session, case_id) if locks else {}
-    loaded = load_files(files, locks) if locks else loaded_case(database, case_id)
-    return schools_in_reach(loaded, child_id)
+
+    def find() -> dict[str, int]:
+        if not locks:
+            return schools_in_reach(loaded_case(database, case_id), child_id)
+        with database.session() as session:
+            files = case_files(session, case_id)
+        return schools_in_reach(load_files(files, locks), child_id)
+
+    return _REACHABLE.get((id(database), case_id, child_id, tuple(sorted(locks.items()))), find)
 
 
 def _child_context(database: Any, run_id: str, child_id: str) -> dict[str, Any] | None:
@@ -115,8 +124,9 @@ async def child_page(
     return await run_in_threadpool(_child_page, request, database, caller, run_id, child_id, None, [], 200)
 
 
-def _checked_form(database: Any, run_id: str, child_id: str, form: DecisionForm) -> list[FieldError]:
-    """The form's problems, each linked to its field (none: it may be previewed)."""
+def _checked_form(context: dict[str, Any], form: DecisionForm) -> list[FieldError]:
+    """The form's problems, each linked to its field (none: it may be previewed); `context` is
+    the child page's (`_child_context`)."""
     errors = []
     if form.decision not in DECISIONS:
         errors.append(FieldError("Choose what the panel decided", "#decision"))
@@ -124,8 +134,7 @@ def _checked_form(database: Any, run_id: str, child_id: str, form: DecisionForm)
         if not form.school_id:
             errors.append(FieldError("Choose the school the child should go to", "#school_id"))
         else:
-            context = _child_context(database, run_id, child_id)
-            allowed = {school for school, _ in context["reachable"]} if context else set()
+            allowed = {school for school, _ in context["reachable"]}
             if form.school_id not in allowed:
                 errors.append(FieldError("Choose one of the schools listed", "#school_id"))
     if not form.reason:
@@ -143,7 +152,10 @@ def _form(posted: Any) -> DecisionForm:
 def _preview(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    errors = _checked_form(database, run_id, child_id, form)
+    context = _child_context(database, run_id, child_id)
+    if context is None:
+        return not_found_page(request, caller, "child in this run")
+    errors = _checked_form(context, form)
     effect: KnockOn | None = None
     if not errors:
         try:
@@ -153,8 +165,6 @@ def _preview(
             errors = [FieldError(error.message, href)]
     if effect is None:
         return _child_page(request, database, caller, run_id, child_id, form, errors, 422)
-    context = _child_context(database, run_id, child_id)
-    assert context is not None
     return render(
         request,
         "knock_on.html",
@@ -179,10 +189,11 @@ async def preview_decision(
 def _confirm(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    errors = _checked_form(database, run_id, child_id, form)
+    context = _child_context(database, run_id, child_id)
+    if context is None:
+        return not_found_page(request, caller, "child in this run")
+    errors = _checked_form(context, form)
     if not errors:
-        context = _child_context(database, run_id, child_id)
-        assert context is not None
         proposed = context["placement"].school_id
         school = form.school_id if form.decision == "override" else proposed
         if school is None:

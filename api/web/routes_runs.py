@@ -16,6 +16,7 @@ from api.services.browse import (
     ChildrenQuery,
     FilterChoices,
     Outcome,
+    Recent,
     children_page,
     filter_choices,
     loaded_case,
@@ -23,7 +24,7 @@ from api.services.browse import (
     runs_of_case,
     school_names,
 )
-from api.services.compare import compare_runs
+from api.services.compare import RunComparison, compare_runs
 from api.services.runs import output_file, read_run
 from api.settings import Settings
 from api.storage.runs import UNFINISHED
@@ -143,11 +144,14 @@ def _run_page(
         names = school_names(database, run.case_id)
         tiles = tile_layer(settings.tile_url, settings.tile_attribution)
         summary = run.summary or {}
-        context["map_data"] = map_data_for_run(
-            loaded_case(database, run.case_id).case,
-            placed_by_school(database, run_id),
-            summary.get("opened_sites") or [],
-            tiles,
+        context["map_data"] = _MAPS.get(
+            (id(database), run_id, tiles),
+            lambda: map_data_for_run(
+                loaded_case(database, run.case_id).case,
+                placed_by_school(database, run_id),
+                summary.get("opened_sites") or [],
+                tiles,
+            ),
         )
         total, rows = children_page(database, run_id, query, (page - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE)
         pages = max(1, -(-total // ROWS_PER_PAGE))
@@ -266,9 +270,19 @@ async def report(run_id: str, database: DatabaseDep, caller: ReaderPage) -> Resp
     return Response(content, media_type="text/html; charset=utf-8", headers=headers)
 
 
+_COMPARED: Recent[RunComparison] = Recent(64)
+_MAPS: Recent[dict[str, Any]] = Recent(64)
+
+
+def compared(database: Any, run_a: str, run_b: str) -> RunComparison:
+    """`compare_runs`, kept for the next request: only finished runs are compared, and a finished
+    run, its case and its options never change."""
+    return _COMPARED.get((id(database), run_a, run_b), lambda: compare_runs(database, run_a, run_b))
+
+
 def _compare_page(request: Request, database: Any, caller: WebCaller, run_a: str, run_b: str) -> Response:
     try:
-        comparison = compare_runs(database, run_a, run_b)
+        comparison = compared(database, run_a, run_b)
     except ApiError as error:
         if error.status == 404:
             return not_found_page(request, caller, "run")

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench check-hardening clean
+.PHONY: demo test lint bench check-hardening clean web-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ check-hardening: $(STAMP)
 	$(BIN)/python -m bench.hardening.race
 	$(BIN)/python -m bench.hardening.load
 	$(BIN)/python -m bench.hardening.crash
+
+# Re-fetch the pinned front-end packages (govuk-frontend, MoJ Frontend) into api/web/static; the
+# copies are committed, so no other target needs npm.
+web-assets:
+	sh api/web/fetch_assets.sh
+	sh api/web/fetch_leaflet.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

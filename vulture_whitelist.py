@@ -58,3 +58,6 @@ _.flat_output_kind  # RunKind function named by string in tests/api/test_api_run
 _.gated_run  # RunKind function named by string in tests/api/test_api_runs.py
 _.handle_starttag  # html.parser.HTMLParser callback (tests/report/test_sites_section.py)
 _.handle_data  # html.parser.HTMLParser callback (tests/report/test_sites_section.py)
+_.handle_endtag  # html.parser.HTMLParser callback (tests/web/test_map.py)
+_.from_school_id  # ChildMove / MoveOut field, read by pydantic (from_attributes) into api/schemas/comparisons.py
+_.to_school_id  # ChildMove / MoveOut field: the same

@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 from api.access import RecentKeys
 from api.errors import error_body, install_error_handlers
 from api.middleware import BodyLimit, RequestLog
-from api.routers import cases, decisions, health, keys, runs
+from api.routers import cases, comparisons, decisions, health, keys, runs
 from api.schemas.responses import ERROR_RESPONSES
 from api.services.run_queue import QueueFull, RunQueue, fail_interrupted
 from api.services.runs import FinishedRuns
 from api.settings import Settings
 from api.storage.database import open_database
+from api.web import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,9 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
-    for router in (health.router, cases.router, runs.router, decisions.router, keys.router):
+    for router in (health.router, cases.router, runs.router, comparisons.router, decisions.router, keys.router):
         app.include_router(router)
     install_error_handlers(app)
+    install_web(app)
 
     @app.exception_handler(QueueFull)
     async def _queue_full(_request: Request, error: QueueFull) -> JSONResponse:

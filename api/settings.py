@@ -14,6 +14,10 @@
 | ALLOCATOR_UPLOAD_WORKERS | 1 | uploads checked at once (worker processes) |
 | ALLOCATOR_EXECUTOR | `process` | `process` (runs and upload checks in worker processes) or `thread` |
 | ALLOCATOR_MAX_QUEUED_RUNS | 20 | runs waiting for a worker beyond those running; more get 429 `queue_full` |
+| ALLOCATOR_SESSION_IDLE_MINUTES | 30 | a web session unused this long ends (sign in again) |
+| ALLOCATOR_SESSION_MAX_HOURS | 10 | a web session ends this long after sign-in, however used |
+| ALLOCATOR_TILE_URL | none | map tiles (`https://.../{z}/{x}/{y}.png`); none: a plain background, works offline |
+| ALLOCATOR_TILE_ATTRIBUTION | none | the attribution the tile server's terms ask for, shown on the map |
 """
 
 import logging
@@ -46,6 +50,12 @@ class Settings(BaseSettings):
     executor: Literal["process", "thread"] = "process"
     # The run queue (api/services/run_queue.py): runs held at once = workers + max_queued_runs.
     max_queued_runs: int = Field(default=20, ge=0)
+    # Web sessions (api/web/session.py).
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_max_hours: float = Field(default=10.0, gt=0)
+    # The pages' maps (api/web/map.py): a tile layer only when a URL is configured.
+    tile_url: str | None = Field(default=None, min_length=1)
+    tile_attribution: str = ""
 
     def resolved_database_url(self) -> str:
         """The configured URL, else an SQLite file under data_dir (the folder is made 0700)."""

@@ -183,16 +183,22 @@ def test_a_csv_read_back_by_the_csv_module_round_trips() -> None:
 
 
 def test_only_the_one_writer_writes_csv_outputs() -> None:
-    """Every CSV the product writes goes through `data.outputs.csv_text`. The two other writers
-    build input, not output: the bundled case's generator, and the API's children.csv with the
-    panel's locks, which the loader reads back and whose ids must stay as given."""
+    """Every CSV the product writes goes through `data.outputs.csv_text`. The other writers build
+    input, not output: the bundled case's generator, the API's children.csv with the panel's
+    locks, and an uploaded workbook's sheets as the case files the service stores; the loader
+    reads each back, and their ids must stay as given."""
     writers = sorted(
         path.relative_to(REPO).as_posix()
         for package in ("models", "data", "allocator", "report", "api", "cli")
         for path in (REPO / package).rglob("*.py")
         if re.search(r"csv\.(writer|DictWriter)\(|\.to_csv\(", path.read_text(encoding="utf-8"))
     )
-    assert writers == ["api/services/case_files.py", "data/lancashire/generate.py", "data/outputs.py"]
+    assert writers == [
+        "api/services/case_files.py",
+        "api/web/workbook.py",
+        "data/lancashire/generate.py",
+        "data/outputs.py",
+    ]
 
 
 def test_panel_locks_keep_ids_that_start_a_formula_verbatim() -> None:

@@ -16,6 +16,7 @@ freed, reshuffled for a better overall allocation.
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -278,9 +279,20 @@ _NOT_FIGURES = ("solve_seconds", "gap", "objective_bound")
 
 def _changes(baseline: Allocation, edited: Allocation) -> list[tuple[str, float, float]]:
     """Every numeric summary figure present in either run: (figure, baseline, scenario)."""
-    before: dict[str, float] = {}
-    after: dict[str, float] = {}
-    _flatten("", baseline.summary.model_dump(mode="json"), before)
-    _flatten("", edited.summary.model_dump(mode="json"), after)
-    names = sorted(set(before) | set(after))
-    return [(name, before.get(name, 0.0), after.get(name, 0.0)) for name in names if not name.startswith(_NOT_FIGURES)]
+    return figure_changes(baseline.summary.model_dump(mode="json"), edited.summary.model_dump(mode="json"))
+
+
+def figure_changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[tuple[str, float, float]]:
+    """Every numeric figure of two summaries (as summary.json holds them) present in either, by
+    key path ("districts.Burnley.placed"), sorted: (figure, before, after); a figure one lacks
+    counts as 0. Solver figures (seconds, gap, bounds) are left out."""
+    flat_before: dict[str, float] = {}
+    flat_after: dict[str, float] = {}
+    _flatten("", dict(before), flat_before)
+    _flatten("", dict(after), flat_after)
+    names = sorted(set(flat_before) | set(flat_after))
+    return [
+        (name, flat_before.get(name, 0.0), flat_after.get(name, 0.0))
+        for name in names
+        if not name.startswith(_NOT_FIGURES)
+    ]

@@ -37,8 +37,11 @@ from models.problems import CaseInvalid
 Decision = Literal["accept", "override", "refuse"]
 
 
-def record_decision(database: Database, case_id: str, decision: dict[str, Any], key_id: str) -> DecisionRecord:
-    """`decision` holds child_id, school_id, decision, reason and run_id (already typed)."""
+def check_decision(
+    database: Database, case_id: str, decision: dict[str, Any]
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every check `record_decision` makes before it holds the case (see the module docstring);
+    returns the case's files and the panel's locks as they were read. Nothing is stored."""
     child_id, school_id, run_id = decision["child_id"], decision["school_id"], decision["run_id"]
     with database.session() as session:
         if get_case(session, case_id) is None:
@@ -63,9 +66,17 @@ def record_decision(database: Database, case_id: str, decision: dict[str, Any], 
     if school_id not in school_rows(files):
         raise ApiError(422, "school_unknown", f"school '{school_id}' is not in case '{case_id}'")
     _check_against_run(decision["decision"], child_id, school_id, run_id, proposed)
-    locking = decision["decision"] in LOCKING
-    if locking:  # checked before the case is held, so that the hold stays short ...
+    if decision["decision"] in LOCKING:
         _check_lock(files, locks, child_id, school_id)
+    return files, locks
+
+
+def record_decision(database: Database, case_id: str, decision: dict[str, Any], key_id: str) -> DecisionRecord:
+    """`decision` holds child_id, school_id, decision, reason and run_id (already typed)."""
+    child_id, school_id, run_id = decision["child_id"], decision["school_id"], decision["run_id"]
+    # The lock is checked before the case is held, so that the hold stays short ...
+    files, locks = check_decision(database, case_id, decision)
+    locking = decision["decision"] in LOCKING
     with database.serialised() as session:
         if not hold_case(session, case_id):
             raise not_found("case", case_id)

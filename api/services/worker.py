@@ -15,6 +15,7 @@ with a run after a `kill -9` of the service (the runs it held are failed at the 
 
 import platform
 import time
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -29,7 +30,9 @@ from api.storage.placements import add_placements
 from api.storage.runs import RunState
 from data.loader import LoadedCase
 from models.problems import CaseInvalid
-from models.results import ChildExplanation
+from models.results import Allocation, ChildExplanation, RunSummary
+from report.bundle import REPORT_FILE
+from report.page import build_report
 
 _databases: dict[str, Database] = {}
 ALLOCATION_FILE = "allocation.csv"
@@ -109,6 +112,8 @@ def _outcome(kind: str, options: dict[str, Any], files: dict[str, bytes], locks:
         return {**values, "status": RunState.FAILED, "error": "; ".join(error.lines())}
     except Exception as error:  # noqa: BLE001 - a failed run is a result, stored for the user
         return {**values, "status": RunState.FAILED, "error": f"{type(error).__name__}: {error}"}
+    if kind == "solve":
+        output = with_report(loaded, output)
     values.update(
         summary=output.summary,
         allocation_csv=output.files.get(ALLOCATION_FILE),
@@ -117,6 +122,15 @@ def _outcome(kind: str, options: dict[str, Any], files: dict[str, bytes], locks:
         software={**values["software"], **output.summary.get("software", {})},
     )
     return {**values, "status": output.status, "placements": placement_rows(loaded, output)}
+
+
+def with_report(loaded: LoadedCase, output: RunOutput) -> RunOutput:
+    """A solve run over HTTP also keeps the report (report.html, as `allocator demo` writes it
+    without the candidate-sites section), so the web pages can show its charts and map and offer
+    it as a download. `allocator solve` itself still writes only allocation.csv and summary.json."""
+    allocation = Allocation(placements=output.placements, summary=RunSummary.model_validate(output.summary))
+    report = build_report(loaded.case, allocation, title="Placement round")
+    return replace(output, files={**output.files, REPORT_FILE: report})
 
 
 def placement_rows(loaded: LoadedCase, output: RunOutput) -> list[dict[str, Any]]:

@@ -66,3 +66,9 @@ def placement_page(
 def placement_of(session: Session, run_id: str, child_id: str) -> PlacementRecord | None:
     query = select(PlacementRecord).where(PlacementRecord.run_id == run_id, PlacementRecord.child_id == child_id)
     return session.scalar(query)
+
+
+def placements_of_run(session: Session, run_id: str) -> list[PlacementRecord]:
+    """Every placement of the run, in children.csv order."""
+    query = select(PlacementRecord).where(PlacementRecord.run_id == run_id).order_by(PlacementRecord.position)
+    return list(session.scalars(query))

@@ -157,3 +157,15 @@ class AuditEntry(Base):
     actor: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]]
+
+
+class WebSessionRecord(Base):
+    """A signed-in browser (api/web/session.py): only sha256 of the cookie's random id is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.key_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

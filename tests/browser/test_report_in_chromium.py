@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.browser.cdp import find_chromium, open_page
+from tests.browser.chromium import find_chromium, open_page
 from tests.report.test_demo_cli import cli
 
 EXPECTED_CHARTS = {

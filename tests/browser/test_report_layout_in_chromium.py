@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.browser.cdp import PageVisit, View, find_chromium, open_page_views
+from tests.browser.chromium import PageVisit, View, find_chromium, open_page_views
 from tests.report.test_demo_cli import cli
 
 # A4 is 210 mm wide; the report's print style sets 12 mm page margins: 186 mm at 96 px per inch.

@@ -33,7 +33,14 @@ def figure_text(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+def sentence_case(text: str) -> str:
+    """The first letter upper case and the rest as written (Jinja's `capitalize` would lower
+    school names and need codes: "holly grove school", "pmld")."""
+    return text[:1].upper() + text[1:]
+
+
 environment.filters["figure"] = figure_text
+environment.filters["sentence"] = sentence_case
 environment.globals["role_names"] = {
     "officer": "an officer",
     "panel": "a panel member",

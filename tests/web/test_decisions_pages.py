@@ -1,13 +1,17 @@
 """The child page: what each role sees, the decision form's errors, the knock-on preview (the
 same as the service's), confirming records the decision, and comparing two runs."""
 
+import html
 import re
 
 from sqlalchemy import func, select
 
 from api.services.knock_on import PanelDecision, knock_on
 from api.storage.tables import DecisionRecord
+from tests.conftest import REPO
 from tests.web.conftest import Service, csrf, sign_in
+
+LANCASHIRE = REPO / "data" / "lancashire" / "case"
 
 
 def _decisions(web: Service) -> int:
@@ -107,3 +111,31 @@ def test_accept_and_refuse_take_the_proposed_school(web: Service) -> None:
         ("refuse", placed["school_id"]),
         ("accept", placed["school_id"]),
     ]
+
+
+def test_the_child_page_shows_the_runs_explanation_and_what_would_change_it(web: Service) -> None:
+    """The row of explanations.csv stored with the run: its plain sentence, and each counterfactual
+    in words (the school by name, the minutes, the tier by the policy's name)."""
+    sign_in(web.client, web.keys["officer"])
+    case_id = web.upload(folder=LANCASHIRE)
+    run_id = str(web.solve(case_id)["run_id"])
+    rows = web.client.get(f"/v1/runs/{run_id}/explanations", params={"limit": 1000}, headers=web.auth("officer"))
+    assert rows.status_code == 200, rows.text
+    items = rows.json()["items"]
+    names = {
+        s["school_id"]: s["name"]
+        for s in web.client.get(f"/v1/cases/{case_id}/schools", headers=web.auth("officer")).json()["items"]
+    }
+    with_place = next(row for row in items if row["add_place_school_id"])
+    with_minutes = next(row for row in items if row["extra_minutes"])
+    for row in (with_place, with_minutes):
+        page = web.client.get(f"/runs/{run_id}/children/{row['child_id']}")
+        assert page.status_code == 200
+        assert html.escape(row["explanation"]).replace("&#x27;", "&#39;") in page.text
+        assert "What would change the outcome" in page.text
+    text = web.client.get(f"/runs/{run_id}/children/{with_place['child_id']}").text
+    assert (
+        html.escape(f"One more place at {names[with_place['add_place_school_id']]}").replace("&#x27;", "&#39;") in text
+    )
+    text = web.client.get(f"/runs/{run_id}/children/{with_minutes['child_id']}").text
+    assert f"{with_minutes['extra_minutes']} more minutes of travel" in text

@@ -193,7 +193,7 @@ def demo_run(loaded: LoadedCase, options: DemoRunOptions, progress: Progress | N
             report = evaluate_sites(loaded, solver_options(options))
         sites_seconds = time.perf_counter() - started
     with _stage(progress, "writing the report"):
-        sections = [*candidate_sites_sections(loaded.case, report), *stability_sections(allocation)]
+        sections = [*candidate_sites_sections(loaded.case, report), *stability_sections(allocation, loaded.case.policy)]
         files = run_files(loaded.case, allocation, title=options.title, extra_sections=sections)
     summary = {**_summary(allocation), "seconds": {"solve": solve_seconds, "candidate_sites": sites_seconds}}
     return RunOutput(files, summary, allocation.summary.status, allocation.placements, allocation.explanations)

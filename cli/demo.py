@@ -17,6 +17,7 @@ from cli.options import DEFAULT_TIME_LIMIT, CaseSource, DemoOut, TemplatePath, T
 from data.loader import load_case
 from data.outputs import OutputError, write_outputs
 from data.workbook import WORKBOOK_SUFFIX, write_template
+from models.case import Policy
 from models.problems import CaseInvalid
 from report.bundle import REPORT_FILE, bundled_case
 
@@ -42,7 +43,7 @@ def demo(case: CaseSource = None, out: DemoOut = Path("out"), time_limit: TimeLi
         fail_invalid(error)
     except OutputError as error:
         fail_output(error)
-    _print_summary(output)
+    _print_summary(output, loaded.case.policy)
     typer.echo(f"report: {(out / REPORT_FILE).absolute()}")
 
 
@@ -59,7 +60,7 @@ def export_template(path: TemplatePath) -> None:
     typer.echo(f"template: {path.absolute()}")
 
 
-def _print_summary(output: RunOutput) -> None:
+def _print_summary(output: RunOutput, policy: Policy) -> None:
     summary: dict[str, Any] = output.summary
     seconds = summary["seconds"]
     table = Table(title="Placement round", show_header=False, title_justify="left")
@@ -69,7 +70,8 @@ def _print_summary(output: RunOutput) -> None:
     table.add_row("children placed", str(summary["placed"]))
     table.add_row("children unplaced", str(summary["unplaced"]))
     for tier, placed in summary["placed_by_priority"].items():
-        table.add_row(f"  priority {tier} placed", f"{placed} of {summary['children_by_priority'].get(tier, placed)}")
+        of = summary["children_by_priority"].get(tier, placed)
+        table.add_row(f"  placed: {policy.priority_name(int(tier))}", f"{placed} of {of}")
     table.add_row("preference cost", str(summary["preference_cost"]))
     table.add_row("travel minutes", f"{summary['travel_minutes']:,}")
     table.add_row("sites opened", ", ".join(summary["opened_sites"]) or "none")

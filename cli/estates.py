@@ -89,9 +89,7 @@ def _plan_inputs(case_path: Path, add: int) -> tuple[LoadedCase, tuple[Expansion
     return loaded, expansions
 
 
-def whatif(
-    case_dir: CaseDir, scenario: ScenarioFile, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT
-) -> None:
+def whatif(case_dir: CaseDir, scenario: ScenarioFile, out: OutDir, time_limit: TimeLimit = DEFAULT_TIME_LIMIT) -> None:
     """Run the case and the scenario; write the comparison, the moves and the scenario's allocation."""
     started = time.perf_counter()
     with command_run() as progress:

@@ -32,7 +32,7 @@ def run_figures(case: Case, allocation: Allocation) -> str:
     summary = allocation.summary
     names = case.school_by_id()
     tiers = ", ".join(
-        f"tier {tier}: {placed} of {summary.children_by_priority.get(tier, placed)}"
+        f"{case.policy.priority_name(int(tier))}: {placed} of {summary.children_by_priority.get(tier, placed)}"
         for tier, placed in summary.placed_by_priority.items()
     )
     opened = (
@@ -45,7 +45,7 @@ def run_figures(case: Case, allocation: Allocation) -> str:
         ("status", esc(summary.status.value)),
         ("children placed", str(summary.placed)),
         ("children unplaced", str(summary.unplaced)),
-        ("placed by priority tier (higher is more urgent)", esc(tiers)),
+        ("children placed, by priority (most urgent first)", esc(tiers)),
         (
             "preference cost (sum of ranks; unranked schools count as the policy's unranked cost)",
             thousands(summary.preference_cost),

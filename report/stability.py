@@ -1,24 +1,18 @@
 """The report's stability section (issue 9, item 6): counts from summary.json's `stability` and,
 for an `objective = "stable"` run, its `price_of_stability`. Counts only: no child is named."""
 
+from models.case import Policy
 from models.results import Allocation, PriceOfStability
 from report.svg import esc, thousands
 
 STABILITY_TITLE = "Fair claims to preferred schools"
-TIER_NAMES = {2: "out of education", 1: "statutory deadline passed", 0: "standard priority"}
-
-
-def tier_name(tier: str) -> str:
-    """A priority tier in words (the contract's examples for 2 and 1), else its number."""
-    number = int(tier)
-    return TIER_NAMES.get(number, f"priority level {number}")
 
 
 def children(count: int) -> str:
     return f"{thousands(count)} child" if count == 1 else f"{thousands(count)} children"
 
 
-def stability_sections(allocation: Allocation) -> list[tuple[str, str]]:
+def stability_sections(allocation: Allocation, policy: Policy) -> list[tuple[str, str]]:
     """The section as `(title, html)` for `report.build_report(extra_sections=...)`; none when
     the summary has no stability figures."""
     stability = allocation.summary.stability
@@ -43,7 +37,7 @@ def stability_sections(allocation: Allocation) -> list[tuple[str, str]]:
         parts.insert(0, _optimal_lede(stability.justified_envy))
     else:
         parts.insert(0, _stable_lede())
-        parts.append(_price_table(price))
+        parts.append(_price_table(price, policy))
     return [(STABILITY_TITLE, "".join(parts))]
 
 
@@ -69,10 +63,10 @@ def _stable_lede() -> str:
     )
 
 
-def _price_table(price: PriceOfStability) -> str:
+def _price_table(price: PriceOfStability, policy: Policy) -> str:
     rows = [
         (
-            f"children placed ({tier_name(tier)})",
+            f"children placed ({policy.priority_name(int(tier))})",
             thousands(price.optimal_placed_by_priority[tier]),
             thousands(price.optimal_placed_by_priority[tier] + change),
             _signed(change),

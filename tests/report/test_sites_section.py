@@ -39,7 +39,8 @@ class Elements(HTMLParser):
 
     def find(self, tag: str, **wanted: str) -> list[dict[str, str]]:
         return [
-            attrs for name, attrs in self.tags
+            attrs
+            for name, attrs in self.tags
             if name == tag and all(wanted[k] in attrs.get(k.rstrip("_").replace("_", "-"), "").split() for k in wanted)
         ]
 
@@ -52,8 +53,17 @@ def _two_sites(open_sites: int) -> RandomCase:
         [school("S1"), school("N1", kind=SchoolKind.CANDIDATE), school("N2", kind=SchoolKind.CANDIDATE)],
         [places("S1", 1), places("N1", 2), places("N2", 1)],
         [child("K1"), child("K2"), child("K3")],
-        minutes={("K1", "S1"): 5, ("K2", "S1"): 30, ("K3", "S1"): 60, ("K1", "N1"): 40, ("K2", "N1"): 10,
-                 ("K3", "N1"): 10, ("K1", "N2"): 50, ("K2", "N2"): 5, ("K3", "N2"): 70},
+        minutes={
+            ("K1", "S1"): 5,
+            ("K2", "S1"): 30,
+            ("K3", "S1"): 60,
+            ("K1", "N1"): 40,
+            ("K2", "N1"): 10,
+            ("K3", "N1"): 10,
+            ("K1", "N2"): 50,
+            ("K2", "N2"): 5,
+            ("K3", "N2"): 70,
+        },
         open_sites=open_sites,
     )
 
@@ -81,7 +91,9 @@ def test_hand_checked_two_sites_one_to_open() -> None:
     assert page.find("title", id="map-sites-title") and page.find("desc", id="map-sites-desc")
     markers = page.find("g", class_="candidate-site")
     assert [(m["data-site-id"], m["data-rank"], m["data-chosen"]) for m in markers] == [
-        ("N2", "2", "false"), ("N1", "1", "true")]  # best drawn last, on top
+        ("N2", "2", "false"),
+        ("N1", "1", "true"),
+    ]  # best drawn last, on top
     assert len(page.find("circle", class_="existing-school")) == 1
     assert _radius(page, "N1") > _radius(page, "N2")  # gain 2 against gain 1
     rows = page.find("tr", data_chosen="true") + page.find("tr", data_chosen="false")

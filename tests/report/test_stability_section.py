@@ -24,7 +24,7 @@ def _number(text: str) -> int:
 def test_optimal_run_section_counts_the_summary() -> None:
     loaded = load_case(LANCASHIRE)
     allocation = allocate(loaded)
-    ((title, html),) = stability_sections(allocation)
+    ((title, html),) = stability_sections(allocation, loaded.case.policy)
     stability = allocation.summary.stability
     assert title == STABILITY_TITLE and stability is not None and stability.justified_envy > 0
     values = [_number(cells[0]) for cells in _rows(html).values()]
@@ -40,7 +40,7 @@ def test_stable_run_section_shows_the_price() -> None:
     optimal = allocate(loaded).summary
     stable = allocate(with_run_policy(loaded, "stable", None)).summary
     allocation = allocate(with_run_policy(loaded, "stable", None))
-    ((_, html),) = stability_sections(allocation)
+    ((_, html),) = stability_sections(allocation, loaded.case.policy)
     rows = _rows(html)
     assert [_number(v[0]) for v in list(rows.values())[:2]] == [0, 0]
     assert rows["preference cost (sum of ranks)"] == [
@@ -61,7 +61,7 @@ def _signed(value: int) -> str:
 def test_report_with_the_section_is_deterministic() -> None:
     loaded = load_case(LANCASHIRE)
     pages = [
-        build_report(loaded.case, allocation, extra_sections=stability_sections(allocation))
+        build_report(loaded.case, allocation, extra_sections=stability_sections(allocation, loaded.case.policy))
         for allocation in (allocate(loaded), allocate(loaded))
     ]
     assert pages[0] == pages[1] and STABILITY_TITLE in pages[0]

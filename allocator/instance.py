@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from data.arrays import BoolArray, IntArray
+from data.arrays import BoolArray, IntArray, sorted_unique
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
 from models.need import Need
@@ -352,7 +352,7 @@ def _nearby_need_and_age_pairs(
     key is near (`_nearby_schools`) or among `other_keys` (ranked, or with a given figure): every
     pair that might pass rule 3, without forming the need-and-age pairs of far schools."""
     school_count = age_min.size
-    keys = np.unique(np.concatenate([near_keys, other_keys]))
+    keys = sorted_unique(np.concatenate([near_keys, other_keys]))
     child, school = keys // school_count, keys % school_count
     unlocked = np.zeros(child_need.size, bool)
     unlocked[children] = True

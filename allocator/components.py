@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.instance import Instance
-from data.arrays import IntArray
+from data.arrays import IntArray, sorted_unique
 
 # Components are gathered into parts of about this many nodes: one flow per tiny component
 # would cost more in set-up than it saves (a part's weights still fit int64 at this size on
@@ -53,7 +53,7 @@ def parts(instance: Instance, pairs: IntArray, whole: bool = False) -> list[Part
     """The usable `pairs` (ascending, unlocked children only) split into independent parts;
     `whole` keeps them as one part (a pool of new places links every bucket)."""
     child, bucket = instance.pair_child[pairs], instance.pair_bucket[pairs]
-    children, buckets = np.unique(child), np.unique(bucket)
+    children, buckets = sorted_unique(child), sorted_unique(bucket)
     if whole or children.size + buckets.size <= PART_NODES:  # one part either way
         return [Part(pairs, children, buckets)]
     # scipy.sparse loads in about 0.2 s: only for rounds large enough to split
@@ -82,5 +82,7 @@ def parts(instance: Instance, pairs: IntArray, whole: bool = False) -> list[Part
     for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         if stop > start:
             chosen = pairs[order[start:stop]]
-            result.append(Part(chosen, np.unique(instance.pair_child[chosen]), np.unique(instance.pair_bucket[chosen])))
+            result.append(
+                Part(chosen, sorted_unique(instance.pair_child[chosen]), sorted_unique(instance.pair_bucket[chosen]))
+            )
     return result

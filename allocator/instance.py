@@ -15,12 +15,12 @@ one child when an explanation needs them.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from data.arrays import BoolArray, IntArray
+from data.arrays import BoolArray, IntArray, sorted_unique
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
 from models.need import Need
@@ -78,6 +78,9 @@ class Instance:
     school_age_max: IntArray
     rank_keys: IntArray
     rank_values: IntArray
+    # the last need_and_age_options answer: the unplaced reasons and the counterfactuals ask for
+    # the same children's options, and at national scale their geodesics are most of a run
+    _last_options: dict[bytes, "Options"] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def child_count(self) -> int:
@@ -94,7 +97,11 @@ class Instance:
     def need_and_age_options(self, children: IntArray) -> "Options":
         """Every (child, bucket) of the given children whose need matches and whose school
         takes the child's age, whatever the travel, with exact minutes and ranks, ordered by
-        child then bucket: the options an explanation talks about."""
+        child then bucket: the options an explanation talks about. Asked again for the same
+        children, the same answer without recomputing it."""
+        key = np.asarray(children, np.int64).tobytes()
+        if key in self._last_options:
+            return self._last_options[key]
         parts = list(
             _need_and_age_pairs(
                 children,
@@ -115,7 +122,10 @@ class Instance:
             self.travel, child, school, self.child_coords, self.school_coords, self.case.policy.travel_estimate
         )
         ranks = _ranks(self.rank_keys, self.rank_values, child * self.school_count + school)
-        return Options(child, bucket, minutes.astype(np.int64), ranks)
+        options = Options(child, bucket, minutes.astype(np.int64), ranks)
+        self._last_options.clear()
+        self._last_options[key] = options
+        return options
 
     def usable_pairs(self, open_sites: BoolArray) -> IntArray:
         """Indices of pairs passing rules 1-4 when `open_sites` (per school) are opened."""
@@ -306,7 +316,8 @@ def _nearby_schools(
 ) -> IntArray:
     """Keys child * schools + school of every pair whose lower bound on the estimate
     (`_minutes_lower_bound`) can be within `limit` minutes, and a few more: a k-d tree of unit
-    vectors queried with the chord of a slightly larger angle. A superset, ascending."""
+    vectors queried with the chord of a slightly larger angle. A superset, each key once (the
+    query with an angle of pi or more: ascending)."""
     school_count = school_coords.shape[0]
     if child_coords.shape[0] == 0 or school_count == 0:
         return np.zeros(0, np.int64)
@@ -322,7 +333,8 @@ def _nearby_schools(
     near = cKDTree(_unit_vectors(child_coords)).sparse_distance_matrix(
         cKDTree(_unit_vectors(school_coords)), chord, output_type="ndarray"
     )
-    return np.unique(near["i"].astype(np.int64) * school_count + near["j"].astype(np.int64))
+    # each (i, j) appears once; `_nearby_need_and_age_pairs` sorts them with the other keys
+    return near["i"].astype(np.int64) * school_count + near["j"].astype(np.int64)
 
 
 def _nearby_need_and_age_pairs(
@@ -340,7 +352,7 @@ def _nearby_need_and_age_pairs(
     key is near (`_nearby_schools`) or among `other_keys` (ranked, or with a given figure): every
     pair that might pass rule 3, without forming the need-and-age pairs of far schools."""
     school_count = age_min.size
-    keys = np.union1d(near_keys, other_keys)
+    keys = sorted_unique(np.concatenate([near_keys, other_keys]))
     child, school = keys // school_count, keys % school_count
     unlocked = np.zeros(child_need.size, bool)
     unlocked[children] = True

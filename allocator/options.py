@@ -10,8 +10,10 @@ class SolveOptions:
     time_limit bounds the CP-SAT levels (seconds, shared by all levels); the min-cost-flow path
     is exact and needs none. workers is CP-SAT's portfolio size (more diverse workers prove
     faster even on 2 cores). Site sets are enumerated with flows when there are at most
-    `enumerate_site_sets_up_to` of them, or when sets x usable pairs stay under
-    `enumeration_work_limit` (about 0.35 microseconds of flow per pair).
+    `enumerate_site_sets_up_to` of them; beyond that, where places can run out, the branch and
+    bound chooses (same answer, never more flows); `enumeration_work_limit` (sets x usable
+    pairs) still decides between enumeration and the other methods when no place can run out,
+    with a pool of new places, and when the branch and bound's encoding overflows.
     """
 
     time_limit: float = 60.0

@@ -2,14 +2,20 @@
 
 Which method runs (`solve_instance`):
 * no candidate site to choose (or `open_sites = 0`): one min-cost flow (exact);
-* few sets of candidate sites (at most `enumerate_site_sets_up_to`, or few enough that one
-  flow per set stays quick): one flow per set (`allocator.site_choice.SiteChoice.site_sets`),
-  and the best set under the contract's order; exact, because every set is tried;
+* at most `enumerate_site_sets_up_to` sets of candidate sites: one flow per set
+  (`allocator.site_choice.SiteChoice.site_sets`), and the best set under the contract's order;
+  exact, because every set is tried;
+* more sets, where places can run out (no pool): a branch and bound over site sets with one
+  flow per node (`allocator.site_search`). It solves at most the flows enumeration would (plus
+  one per smaller prefix of a set) and, when it proves, returns the same answer (the first best
+  set in enumeration order, then its exact flow), so no estimate of a flow's cost on this
+  machine decides between them;
 * when no school can run out of places (an uncapacitated facility-location problem, such as
-  OR-Library's p-median instances): HiGHS level by level (`allocator.facility`);
-* otherwise a branch and bound over site sets with one flow per node (`allocator.site_search`),
-  and only when its exact encoding of the objective would overflow, the CP-SAT model
-  (`allocator.cpsat`), `optimal` only when every objective level was proven.
+  OR-Library's p-median instances), or with a pool, one flow per set when sets x usable pairs
+  stay under `enumeration_work_limit`, else HiGHS level by level (`allocator.facility`, no pool);
+* only when the branch and bound's exact encoding of the objective would overflow, the same
+  as the line above, else the CP-SAT model (`allocator.cpsat`), `optimal` only when every
+  objective level was proven.
 Every flow is exact whatever its weights (`allocator.flow.assign`: independent parts, staged
 levels, preference and travel in turn), so a flow never hands over to CP-SAT, and the greedy
 hint and the final flow polish of the CP-SAT path are never skipped.
@@ -133,6 +139,19 @@ def summarise(
 def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | None = None) -> Solution:
     """The optimal allocation (and, with `pool`, the new places it uses; see the module docstring)."""
     choice = site_choice(instance)
+    few_sets = choice.set_count <= options.enumerate_site_sets_up_to
+    searched = not options.force_cp_sat and pool is None and not few_sets and _capacitated(instance)
+    if searched:
+        # Many sets, places that can run out: the branch and bound solves a subset of the flows
+        # enumeration would (never more than one per set and per smaller prefix) and returns the
+        # same canonical answer (the first best set in enumeration order, its exact flow), so no
+        # work estimate decides between them.
+        from allocator.site_search import branch_and_bound
+
+        try:
+            return branch_and_bound(instance, choice, options.time_limit)
+        except CostsTooLarge:  # its one-integer encoding overflows: as before it existed
+            pass
     if not options.force_cp_sat and _worth_enumerating(instance, choice, options):
         return best_over_site_sets(instance, choice, pool)
     # CP-SAT and HiGHS load in about 0.5 s, so they are imported only on the paths that use them.
@@ -140,7 +159,7 @@ def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | 
 
     if pool is None and not options.force_cp_sat and is_uncapacitated(instance):
         return solve_facility_location(instance, choice, options)
-    if pool is None and not options.force_cp_sat:
+    if pool is None and not options.force_cp_sat and not searched:
         from allocator.site_search import branch_and_bound
 
         try:
@@ -148,6 +167,12 @@ def solve_instance(instance: Instance, options: SolveOptions, pool: NewPlaces | 
         except CostsTooLarge:
             pass
     return _cp_sat(instance, choice, options, pool)
+
+
+def _capacitated(instance: Instance) -> bool:
+    from allocator.facility import is_uncapacitated
+
+    return not is_uncapacitated(instance)
 
 
 def _worth_enumerating(instance: Instance, choice: SiteChoice, options: SolveOptions) -> bool:

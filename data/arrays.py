@@ -6,3 +6,15 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+
+
+def sorted_unique(values: npt.NDArray[np.int64]) -> IntArray:
+    """np.unique of an integer array (ascending, each value once) by one sort: numpy 2.4's
+    np.unique hashes first and is about 20 times slower on millions of keys."""
+    ordered = np.sort(values.astype(np.int64, copy=False))
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]

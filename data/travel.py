@@ -32,6 +32,7 @@ from models.problems import Problem
 TRAVEL_FILE = "travel_times.csv"
 MAX_LISTED = 50  # rows listed per kind of problem in one file; the rest are counted
 _WGS84 = Geod(ellps="WGS84")
+GEODESIC_SLICE = 1_000_000  # pairs priced per call of pyproj
 # The longest geodesic on the WGS 84 ellipsoid is under 20,004 km (half a meridian is 20,003.93 km;
 # antipodal points on the equator are joined over a pole). With the policy's limits, no estimate
 # exceeds this many minutes (about 12 million), far inside the solver's 64-bit range; a test
@@ -91,11 +92,14 @@ def pair_minutes(
     Coordinates are (n, 2) arrays of (lat, lon). Returns minutes and the `given` mask.
     """
     minutes, given = table.lookup(child_index, school_index)
-    missing = ~given
-    if missing.any():
-        children = child_index[missing]
-        schools = school_index[missing]
-        minutes[missing] = estimate_minutes(
+    missing = np.flatnonzero(~given)
+    # in slices, so that the gathered coordinates and pyproj's working arrays stay a few tens
+    # of MB when a national round prices millions of pairs
+    for start in range(0, missing.size, GEODESIC_SLICE):
+        part = missing[start : start + GEODESIC_SLICE]
+        children = child_index[part]
+        schools = school_index[part]
+        minutes[part] = estimate_minutes(
             child_coords[children, 0],
             child_coords[children, 1],
             school_coords[schools, 0],

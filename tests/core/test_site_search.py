@@ -56,6 +56,38 @@ def test_branch_and_bound_equals_one_flow_per_site_set_on_a_county_case() -> Non
     enumerated = best_over_site_sets(instance, choice)
     assert searched.status is RunStatus.OPTIMAL
     assert evaluate(instance, searched.chosen_pair) == evaluate(instance, enumerated.chosen_pair)
+    # the same canonical answer, not only as good: the method chosen never changes the files
+    assert (searched.open_sites == enumerated.open_sites).all()
+    assert (searched.chosen_pair == enumerated.chosen_pair).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiny_cases(max_children=6, max_schools=6))
+def test_branch_and_bound_returns_enumerations_answer_on_tiny_cases(random_case: RandomCase) -> None:
+    """Tiny cases are full of ties between site sets: the search keeps the first best set in
+    enumeration order, as one flow per set does, and the same flow for it."""
+    loaded = random_case.loaded()
+    instance = build_instance(loaded.case, loaded.travel)
+    choice = site_choice(instance)
+    searched = branch_and_bound(instance, choice, time_limit=60)
+    enumerated = best_over_site_sets(instance, choice)
+    assert searched.status is RunStatus.OPTIMAL
+    assert (searched.open_sites == enumerated.open_sites).all()
+    assert (searched.chosen_pair == enumerated.chosen_pair).all()
+
+
+def test_many_site_sets_with_capacities_go_to_the_branch_and_bound_with_enumerations_files() -> None:
+    random_case = seeded_case(3, children=300, schools=30, candidates=10, open_sites=3)
+    loaded = random_case.loaded()
+    searched = allocate(loaded, SolveOptions(), explain=True)
+    enumerated = allocate(loaded, SolveOptions(enumerate_site_sets_up_to=10_000), explain=True)
+    assert searched.summary.solver == SOLVER
+    assert enumerated.summary.solver != SOLVER
+    assert searched.placements == enumerated.placements
+    assert searched.explanations == enumerated.explanations
+    assert searched.summary.model_copy(update={"solver": "", "solve_seconds": 0}) == enumerated.summary.model_copy(
+        update={"solver": "", "solve_seconds": 0}
+    )
 
 
 def test_a_search_stopped_at_once_is_feasible_never_optimal() -> None:

@@ -58,3 +58,26 @@ def test_known_distance() -> None:
     )
     assert minutes.tolist() == [geopy_minutes(preston, blackburn, TravelEstimate())]
     assert 35 <= int(minutes[0]) <= 45
+
+
+def test_pairs_priced_in_slices_equal_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pair_minutes prices the pairs without a given figure in slices (memory at national
+    scale): the minutes, given figures kept, are those of one call over every pair."""
+    import data.travel
+
+    rng = np.random.default_rng(5)
+    child_coords = np.column_stack([rng.uniform(53.5, 54.2, 30), rng.uniform(-3.1, -2.0, 30)])
+    school_coords = np.column_stack([rng.uniform(53.5, 54.2, 7), rng.uniform(-3.1, -2.0, 7)])
+    child = np.repeat(np.arange(30), 7)
+    school = np.tile(np.arange(7), 30)
+    given_keys = np.array([3, 50, 51, 200], np.int64)  # child * 7 + school
+    table = data.travel.TravelTable(given_keys, np.array([1, 2, 3, 4], np.int64), 7)
+    estimate = TravelEstimate()
+    whole = estimate_minutes(
+        child_coords[child, 0], child_coords[child, 1], school_coords[school, 0], school_coords[school, 1], estimate
+    )
+    whole[given_keys] = [1, 2, 3, 4]
+    monkeypatch.setattr(data.travel, "GEODESIC_SLICE", 4)
+    sliced, given = data.travel.pair_minutes(table, child, school, child_coords, school_coords, estimate)
+    assert np.array_equal(sliced, whole)
+    assert np.flatnonzero(given).tolist() == given_keys.tolist()

@@ -218,7 +218,7 @@ async def start_run_submit(
             if error.status == 403:
                 return render(
                     request,
-                    "forbidden.html",
+                    "message.html",
                     caller,
                     status_code=403,
                     title="You cannot do that",

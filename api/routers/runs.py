@@ -1,6 +1,7 @@
 """Runs: start (202), status and summary, allocation (paginated, filtered), one child, cancel."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Query
 from fastapi.concurrency import run_in_threadpool
@@ -109,6 +110,17 @@ def allocation_row(placement: PlacementRecord) -> AllocationRow:
     )
 
 
+Row = TypeVar("Row")
+
+
+def _page(
+    found: tuple[int, list[PlacementRecord]], offset: int, limit: int, row: Callable[[PlacementRecord], Row]
+) -> Page[Row]:
+    """One page of placement rows, each shown by `row`, with how many match in all."""
+    total, records = found
+    return Page(total=total, offset=offset, limit=limit, items=[row(p) for p in records])
+
+
 @router.get("/runs/{run_id}/allocation")
 def allocation(
     run_id: str,
@@ -123,8 +135,7 @@ def allocation(
 ) -> Page[AllocationRow]:
     """The run's placements in children.csv order, filtered by school, need, district or placed."""
     where = PlacementFilter(school=school, need=need, district=district, unplaced=unplaced)
-    total, page = allocation_page(database, run_id, where, offset, limit)
-    return Page(total=total, offset=offset, limit=limit, items=[allocation_row(p) for p in page])
+    return _page(allocation_page(database, run_id, where, offset, limit), offset, limit, allocation_row)
 
 
 @router.get("/runs/{run_id}/children/{child_id}")
@@ -156,8 +167,7 @@ def explanations(
     outcome: str | None = None,
 ) -> Page[ExplanationRow]:
     """explanations.csv's rows in children.csv order, optionally of one `outcome`."""
-    total, page = explanation_page(database, run_id, outcome, offset, limit)
-    return Page(total=total, offset=offset, limit=limit, items=[explanation_row(p) for p in page])
+    return _page(explanation_page(database, run_id, outcome, offset, limit), offset, limit, explanation_row)
 
 
 def explanation_row(placement: PlacementRecord) -> ExplanationRow:

@@ -1,10 +1,10 @@
 """A finished run's explanations.csv rows, read from the `placements` table (issue 9): pages
 filtered by outcome in SQL, and one child's row, for the HTTP endpoints and a web page."""
 
-from api.errors import ApiError, not_found
-from api.services.runs import finished_with_allocation, read_run
+from api.errors import ApiError
+from api.services.runs import finished_run, placement_or_404
 from api.storage.database import Database
-from api.storage.placements import PlacementFilter, placement_of, placement_page
+from api.storage.placements import PlacementFilter, placement_page
 from api.storage.tables import PlacementRecord
 from models.results import Outcome
 
@@ -19,8 +19,7 @@ def explanation_page(
     `explanations_not_found`."""
     if outcome is not None and outcome not in OUTCOMES:
         raise ApiError(422, "outcome_invalid", f"unknown outcome '{outcome}': one of {', '.join(OUTCOMES)}")
-    run = read_run(database, run_id)
-    finished_with_allocation(database, run)
+    run = finished_run(database, run_id)
     with database.session() as session:
         total, _ = placement_page(session, run_id, PlacementFilter(explained=True), 0, 1)
         if total == 0:
@@ -30,10 +29,6 @@ def explanation_page(
 
 def child_explanation(database: Database, run_id: str, child_id: str) -> PlacementRecord:
     """The child's row (its explanation columns are None when the run has none)."""
-    run = read_run(database, run_id)
-    finished_with_allocation(database, run)
+    finished_run(database, run_id)
     with database.session() as session:
-        found = placement_of(session, run_id, child_id)
-    if found is None:
-        raise not_found("child", child_id)
-    return found
+        return placement_or_404(session, run_id, child_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from api.access import may
 from api.errors import ApiError, not_found
@@ -73,24 +74,34 @@ def cancel_run(database: Database, queue: RunQueue, run_id: str, key_id: str, ro
     return read_run(database, run_id)
 
 
-def finished_with_allocation(database: Database, run: RunRecord) -> None:
-    """409 while the run has not finished; 404 when it ended without an allocation."""
+def finished_run(database: Database, run_id: str) -> RunRecord:
+    """The run; 404 when there is none, 409 while it has not finished, 404 when it ended
+    without an allocation."""
+    run = read_run(database, run_id)
     if runs.status_of(run) in runs.UNFINISHED:
         raise ApiError(409, "run_not_finished", f"run '{run.run_id}' is {run.status}")
     with database.session() as session:
         found = runs.status_of(run) in FINISHED and has_placements(session, run.run_id)
     if not found:
         raise ApiError(404, "allocation_not_found", f"run '{run.run_id}' has no allocation ({run.status})")
+    return run
 
 
 def allocation_page(
     database: Database, run_id: str, where: PlacementFilter, offset: int, limit: int
 ) -> tuple[int, list[PlacementRecord]]:
     """The run's placements matching `where`, in children.csv order: (how many, the page)."""
-    run = read_run(database, run_id)
-    finished_with_allocation(database, run)
+    finished_run(database, run_id)
     with database.session() as session:
         return placement_page(session, run_id, where, offset, limit)
+
+
+def placement_or_404(session: Session, run_id: str, child_id: str) -> PlacementRecord:
+    """The child's row in the run's allocation; 404 when the run has no such child."""
+    placement = placement_of(session, run_id, child_id)
+    if placement is None:
+        raise not_found("child", child_id)
+    return placement
 
 
 @dataclass(frozen=True)
@@ -102,12 +113,9 @@ class ChildPlacement:
 
 def child_placement(database: Database, run_id: str, child_id: str) -> ChildPlacement:
     """Where the run placed the child (or why not), with the panel's decisions about the child."""
-    run = read_run(database, run_id)
-    finished_with_allocation(database, run)
+    run = finished_run(database, run_id)
     with database.session() as session:
-        placement = placement_of(session, run_id, child_id)
-        if placement is None:
-            raise not_found("child", child_id)
+        placement = placement_or_404(session, run_id, child_id)
         decisions = [d for d in decisions_for_case(session, run.case_id) if d.child_id == child_id]
     return ChildPlacement(run, placement, decisions)
 

@@ -27,6 +27,4 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, error: PageForbidden) -> Response:
-        return render(
-            request, "forbidden.html", None, status_code=403, title="You cannot do that", message=error.message
-        )
+        return render(request, "message.html", None, status_code=403, title="You cannot do that", message=error.message)

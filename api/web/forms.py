@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from api.errors import ApiError
 
@@ -16,6 +17,15 @@ class FieldError:
 
     def item(self) -> dict[str, str]:
         return {"text": self.text, "href": self.href}
+
+
+def error_context(errors: list[FieldError]) -> dict[str, Any]:
+    """What a page with a form needs to show `errors`: the summary's list (`errors`) and each
+    field's own message by its id (`field_errors`)."""
+    return {
+        "errors": [error.item() for error in errors],
+        "field_errors": {error.href.lstrip("#"): error.text for error in errors},
+    }
 
 
 def upload_field_id(file_name: str) -> str:

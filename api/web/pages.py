@@ -34,7 +34,7 @@ def status_text(status: str) -> str:
 def not_found_page(request: Request, caller: WebCaller, what: str) -> Response:
     return render(
         request,
-        "not_found.html",
+        "message.html",
         caller,
         status_code=404,
         title="Page not found",

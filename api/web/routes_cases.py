@@ -17,7 +17,7 @@ from api.services.case_files import FIELD_FILES
 from api.services.cases import RowLimits, create_case, read_case
 from api.services.kinds import KINDS
 from api.services.runs import start_run
-from api.web.forms import FieldError, upload_errors, upload_field_id
+from api.web.forms import FieldError, error_context, upload_errors, upload_field_id
 from api.web.pages import KIND_NAMES, Pager, not_found_page, status_text
 from api.web.session import Posted, PostedForm, ReaderPage, UploadPost, WebCaller
 from api.web.templating import render
@@ -145,8 +145,7 @@ def _case_page(
         school_names=names,
         decisions=decisions,
         kinds=kinds,
-        errors=[error.item() for error in errors],
-        field_errors={error.href.lstrip("#"): error.text for error in errors},
+        **error_context(errors),
         values=values,
         uploaded=request.query_params.get("uploaded") == "1",
     )
@@ -219,7 +218,7 @@ async def start_run_submit(
             if error.status == 403:
                 return render(
                     request,
-                    "forbidden.html",
+                    "message.html",
                     caller,
                     status_code=403,
                     title="You cannot do that",

@@ -22,7 +22,7 @@ from api.services.runs import child_placement
 from api.storage.cases import case_files
 from api.storage.decisions import locks_for_case
 from api.web.explanations import explanation_row
-from api.web.forms import FieldError
+from api.web.forms import FieldError, error_context
 from api.web.pages import not_found_page, urgency_text
 from api.web.session import DecidePost, ReaderPage, WebCaller
 from api.web.templating import render
@@ -113,8 +113,7 @@ def _child_page(
         title=f"Child {child_id}",
         may_decide=caller.may(Permission.DECIDE),
         form=form or DecisionForm("", "", ""),
-        errors=[error.item() for error in errors],
-        field_errors={error.href.lstrip("#"): error.text for error in errors},
+        **error_context(errors),
         recorded=request.query_params.get("recorded") == "1",
         **context,
     )
@@ -152,13 +151,24 @@ def _form(posted: Any) -> DecisionForm:
     return DecisionForm(decision, posted.text("school_id") if decision == "override" else "", posted.text("reason"))
 
 
+def _checked_post(
+    database: Any, run_id: str, child_id: str, form: DecisionForm
+) -> tuple[dict[str, Any], list[FieldError]] | None:
+    """The child's page context and what is wrong with the posted form, or None when the
+    run has no such child: the first step of both the preview and the confirm."""
+    context = _child_context(database, run_id, child_id)
+    if context is None:
+        return None
+    return context, _checked_form(context, form)
+
+
 def _preview(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    context = _child_context(database, run_id, child_id)
-    if context is None:
+    checked = _checked_post(database, run_id, child_id, form)
+    if checked is None:
         return not_found_page(request, caller, "child in this run")
-    errors = _checked_form(context, form)
+    context, errors = checked
     effect: KnockOn | None = None
     if not errors:
         try:
@@ -192,10 +202,10 @@ async def preview_decision(
 def _confirm(
     request: Request, database: Any, caller: WebCaller, run_id: str, child_id: str, form: DecisionForm
 ) -> Response:
-    context = _child_context(database, run_id, child_id)
-    if context is None:
+    checked = _checked_post(database, run_id, child_id, form)
+    if checked is None:
         return not_found_page(request, caller, "child in this run")
-    errors = _checked_form(context, form)
+    context, errors = checked
     if not errors:
         proposed = context["placement"].school_id
         school = form.school_id if form.decision == "override" else proposed

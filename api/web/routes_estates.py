@@ -27,7 +27,7 @@ from api.settings import Settings
 from api.storage.placements import placements_of_run
 from api.storage.runs import UNFINISHED
 from api.storage.tables import RunRecord
-from api.web.forms import FieldError, located_problem
+from api.web.forms import FieldError, error_context, located_problem
 from api.web.map import map_data_for_run, map_data_for_sites, tile_layer
 from api.web.pages import KIND_NAMES, not_found_page, status_text
 from api.web.routes_cases import _run_body
@@ -82,8 +82,7 @@ def _hub(
         has_sites=any(school.kind is SchoolKind.CANDIDATE for school in loaded.case.schools),
         map_data=map_data_for_sites(loaded.case, [], tiles),
         forms=[kind for kind in ESTATES_KINDS if caller.may(PERMISSIONS[kind])],
-        errors=[error.item() for error in errors],
-        field_errors={error.href.lstrip("#"): error.text for error in errors},
+        **error_context(errors),
         values=values,
         error_kind=values.get("kind", ""),
     )

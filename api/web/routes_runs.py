@@ -297,7 +297,7 @@ def _compare_page(request: Request, database: Any, caller: WebCaller, run_a: str
             return not_found_page(request, caller, "run")
         return render(
             request,
-            "forbidden.html",
+            "message.html",
             caller,
             status_code=409,
             title="These runs cannot be compared",

@@ -71,7 +71,7 @@ async def _sign_in_with(request: Request, database: Database, form: FormData) ->
     if not secret or not isinstance(token, str) or not csrf_matches(secret, token):
         return render(
             request,
-            "forbidden.html",
+            "message.html",
             None,
             status_code=403,
             title="You cannot do that",

@@ -184,9 +184,7 @@ def test_a_killed_worker_fails_its_run_and_the_queue_goes_on(tmp_path: Path) -> 
         # the run pool's own workers (uploads are checked in a pool of their own)
         run_pool = service.client.app.state.queue.executor  # type: ignore[attr-defined]
         own_workers = {
-            p.pid
-            for p in psutil.Process().children()
-            if p.pid in run_pool._processes and p.create_time() >= before
+            p.pid for p in psutil.Process().children() if p.pid in run_pool._processes and p.create_time() >= before
         }
         doomed = service.client.post(f"/v1/cases/{big_id}/runs", json={"kind": "solve"}, headers=headers).json()
         waiting = [

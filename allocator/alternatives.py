@@ -34,6 +34,7 @@ import numpy as np
 
 from allocator.flow import lexicographic_weights
 from allocator.instance import Instance
+from allocator.potentials import residual_reduced_costs
 from allocator.solve import Run, summarise
 from data.arrays import BoolArray, IntArray
 from models.results import Allocation, Alternatives
@@ -167,19 +168,7 @@ def _reduced_costs(
     largest = max((abs(int(c)) for c in costs), default=0)
     if largest * (node_count + 1) < _INT64_SAFE:
         costs = costs.astype(np.int64)
-    forward = flows < capacities
-    backward = flows > 0
-    r_tails = np.concatenate([tails[forward], heads[backward]])
-    r_heads = np.concatenate([heads[forward], tails[backward]])
-    r_costs = np.concatenate([costs[forward], -costs[backward]])
-    distance = np.zeros(node_count, dtype=costs.dtype)
-    for _ in range(node_count + 1):
-        updated = distance.copy()
-        np.minimum.at(updated, r_heads, distance[r_tails] + r_costs)
-        if np.array_equal(updated, distance):
-            return costs + distance[tails] - distance[heads]
-        distance = updated
-    return None
+    return residual_reduced_costs(tails, heads, capacities, costs, flows, node_count)
 
 
 def _directed_cycle(graph: dict[int, list[int]]) -> list[int] | None:

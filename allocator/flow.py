@@ -76,6 +76,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from allocator.components import Part, parts
 from allocator.instance import Instance
+from allocator.potentials import residual_reduced_costs
 from allocator.status import CostsTooLarge, SolverFailure, check_flow_status
 from data.arrays import BoolArray, IntArray
 
@@ -344,7 +345,9 @@ def _in_turn(network: _Network) -> BoolArray:
     preference = np.concatenate([*network.costs_of(instance.pair_cost[network.pairs], 0), zero])
     node_supplies = network.supplies(supplies)
     flows = _min_cost_flow(tails, heads, capacities, preference, node_supplies)
-    reduced = _reduced_costs(tails, heads, capacities, preference, flows, node_supplies.size)
+    reduced = residual_reduced_costs(tails, heads, capacities, preference, flows, node_supplies.size)
+    if reduced is None:
+        raise SolverFailure("the preference stage's flow left a negative cycle: it was not optimal")
     full = reduced < 0  # in every preference-optimal flow these arcs are full, those > 0 empty
     node_supplies = node_supplies.copy()
     np.subtract.at(node_supplies, tails[full], capacities[full])
@@ -355,27 +358,6 @@ def _in_turn(network: _Network) -> BoolArray:
     used[full] = capacities[full]
     used[free] = _min_cost_flow(tails[free], heads[free], capacities[free], minutes[free], node_supplies)
     return np.asarray(used[: network.pairs.size] > 0)
-
-
-def _reduced_costs(
-    tails: IntArray, heads: IntArray, capacities: IntArray, costs: IntArray, flows: IntArray, node_count: int
-) -> IntArray:
-    """Reduced costs c + d(tail) - d(head) for potentials d that prove `flows` optimal: shortest
-    distances in its residual network from a root joined to every node at cost 0 (vectorised
-    Bellman-Ford; the residual network of an optimal flow has no negative cycle)."""
-    forward = flows < capacities
-    backward = flows > 0
-    res_tail = np.concatenate([tails[forward], heads[backward]])
-    res_head = np.concatenate([heads[forward], tails[backward]])
-    res_cost = np.concatenate([costs[forward], -costs[backward]])
-    distance = np.zeros(node_count, np.int64)
-    for _ in range(node_count + 1):
-        relaxed = distance.copy()
-        np.minimum.at(relaxed, res_head, distance[res_tail] + res_cost)
-        if np.array_equal(relaxed, distance):
-            return costs + distance[tails] - distance[heads]
-        distance = relaxed
-    raise SolverFailure("the preference stage's flow left a negative cycle: it was not optimal")
 
 
 def _placed_per_tier(network: _Network) -> dict[int, int]:

@@ -42,6 +42,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from allocator.instance import Instance
+from allocator.potentials import shortest_distances
 from allocator.status import SolverFailure
 from data.arrays import BoolArray, FloatArray, IntArray
 
@@ -194,7 +195,9 @@ def build_residual(
             np.zeros(room.size + held.size, np.int64),
         ]
     ).astype(np.int64)
-    potential = _potentials(tails, heads, costs, sink + 1)
+    potential = shortest_distances(tails, heads, costs, sink + 1)
+    if potential is None:
+        raise SolverFailure("the allocation to explain is not optimal: its residual network has a negative cycle")
     reduced = costs + potential[tails] - potential[heads]
     child_arc = np.full(n, -1, np.int64)
     child_arc[free] = pairs.size + np.arange(free.size)
@@ -218,17 +221,3 @@ def build_residual(
 def _check_range(largest: int, nodes: int) -> None:
     if largest * (nodes + 1) * 2 >= _EXACT:
         raise TooLargeToExplain(f"largest weight {largest} with {nodes} nodes")
-
-
-def _potentials(tails: IntArray, heads: IntArray, costs: IntArray, node_count: int) -> IntArray:
-    """Shortest distances from a virtual source joined to every node by arcs of cost 0
-    (Bellman-Ford, vectorised, exact int64). A pass that still improves after node_count
-    passes means a negative cycle: the flow was not optimal."""
-    distance = np.zeros(node_count, np.int64)
-    for _ in range(node_count + 1):
-        candidate = distance.copy()
-        np.minimum.at(candidate, heads, distance[tails] + costs)
-        if np.array_equal(candidate, distance):
-            return distance
-        distance = candidate
-    raise SolverFailure("the allocation to explain is not optimal: its residual network has a negative cycle")

@@ -15,16 +15,23 @@ and that level's bound (clipped to what is possible) and relative gap (in [0, 1]
 reported (gap 1.0 when the level found nothing in time); later levels are then not attempted.
 Statuses are mapped by `allocator.status`.
 
-Time limit: the limit is a budget of CP-SAT's *deterministic* time (`max_deterministic_time`,
-a count of work the solver measures, not the clock), shared by the levels (each level's
-`deterministic_time` used is subtracted), with a fixed `random_seed` and `num_workers`.
+Time limit and determinism: the limit is a budget of CP-SAT's *deterministic* time
+(`max_deterministic_time`, a count of work the solver measures, not the clock), shared by the
+levels (each level's `deterministic_time` used is subtracted), with a fixed `random_seed`, ONE
+worker and `linearization_level = 2` (the full LP relaxation of these assignment constraints).
+One worker is what makes a stopped run repeatable: with a portfolio of parallel workers, what
+is found and proven within the same deterministic budget depends on how the threads were
+scheduled (measured: one run in three on a seeded 1,000-child case proved a level the others
+did not), and CP-SAT's `interleave_search`, the deterministic portfolio, was 2-4 times slower to
+the same point here. Measured on the 2-core machine, the single worker with the LP relaxation
+is not weaker on these models: Lancashire forced onto CP-SAT with a 30 s limit is proven optimal
+in 16.6 s (eight workers: 14.9-18.8 s; one worker without the relaxation: feasible, gap 0.23), a
+seeded 1,000-child case with 15 site sets in 1.5-2.7 s (eight workers: 3.1-5.2 s).
 `DETERMINISTIC_PER_SECOND` converts the wall-clock limit into that budget; it was calibrated on
 the 2-core development machine (a budget of 10 units took 24-33 s there on the 3,000-child site
 case, model building included, with other work running: 0.4 units a second). The clock limit is
-kept only as a safety stop at `WALL_SAFETY` times the limit plus `WALL_SLACK` seconds. This is
-NOT enough for identical files at a limit: the parallel workers still race (CP-SAT's
-`interleave_search` would remove the race, but made a 76-child case 50 times slower, 5 s
-against 0.1 s, so it is not used).
+kept only as a safety stop at `WALL_SAFETY` times the limit plus `WALL_SLACK` seconds (a run
+that reaches it is no longer repeatable; none does in the tests or benchmarks).
 """
 
 import time
@@ -47,6 +54,7 @@ DETERMINISTIC_PER_SECOND = 0.4
 WALL_SAFETY = 4.0
 WALL_SLACK = 60.0  # seconds added to the safety stop, so that a loaded machine does not reach it
 SOLVER = "cp_sat"
+LINEARIZATION_LEVEL = 2
 
 
 class _Model:
@@ -119,6 +127,7 @@ def solve_cp_sat(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
+    solver.parameters.linearization_level = LINEARIZATION_LEVEL
     budget = options.time_limit * DETERMINISTIC_PER_SECOND
     deadline = time.monotonic() + options.time_limit * WALL_SAFETY + WALL_SLACK
     chosen, open_sites = np.full(instance.child_count, -1, np.int64), choice.forced.copy()
@@ -160,7 +169,8 @@ def solve_cp_sat(
     # With nothing found in time, the allocation written (locked children only) is still a
     # valid one: `feasible`, with the whole gap open, never `infeasible`.
     status = RunStatus.OPTIMAL if proven and found else RunStatus.FEASIBLE
-    return Solution(chosen, open_sites, status, SOLVER, bounds, gap if found else 1.0)
+    stopped = None if status is RunStatus.OPTIMAL else options.time_limit
+    return Solution(chosen, open_sites, status, SOLVER, bounds, gap if found else 1.0, stopped)
 
 
 def _limit(solver: cp_model.CpSolver, budget: float, deadline: float) -> None:

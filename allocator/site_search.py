@@ -160,4 +160,5 @@ def branch_and_bound(instance: Instance, choice: SiteChoice, time_limit: float) 
     chosen = search.values[best[1]][1]
     open_sites = choice.with_open(choice.choosable[list(best[1])])
     status = RunStatus.FEASIBLE if timed_out else RunStatus.OPTIMAL
-    return Solution(chosen, open_sites, status, SOLVER, {}, 1.0 if timed_out else 0.0)
+    stopped = time_limit if timed_out else None
+    return Solution(chosen, open_sites, status, SOLVER, {}, 1.0 if timed_out else 0.0, stopped)

@@ -12,7 +12,10 @@ class Solution:
     opens, how sure we are of it, and which solver found it.
 
     `bounds` holds, per objective level reached, the proven value (or, for the level a time
-    limit stopped, the solver's bound); `gap` is that level's relative gap in [0, 1].
+    limit stopped, the solver's bound); `gap` is that level's relative gap in [0, 1];
+    `stopped_at_limit` is the time limit (seconds) the solve stopped at before its proof, None
+    when it finished (the summary then reports the limit as `solve_seconds`, see
+    `allocator.summary`).
     """
 
     chosen_pair: IntArray
@@ -21,3 +24,4 @@ class Solution:
     solver: str
     bounds: dict[str, float] = field(default_factory=dict)
     gap: float = 0.0
+    stopped_at_limit: float | None = None

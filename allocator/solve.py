@@ -25,7 +25,7 @@ With a pool of new places (`plan-places`) the same choice is made with the pool 
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -221,7 +221,7 @@ def _cp_sat(instance: Instance, choice: SiteChoice, options: SolveOptions, pool:
     polished = solve_flow(instance, open_sites)
     if evaluate(instance, polished) <= evaluate(instance, chosen):
         chosen = polished
-    return Solution(chosen, open_sites, result.status, result.solver, result.bounds, result.gap)
+    return replace(result, chosen_pair=chosen, open_sites=open_sites)
 
 
 def _greedy_hint(instance: Instance, choice: SiteChoice, pool: NewPlaces | None) -> IntArray:

@@ -98,7 +98,7 @@ def stable_solution(instance: Instance, optimal: Solution, input_sha256: str) ->
     """The child-optimal stable allocation over the sites the optimal allocation opens (and uses)."""
     open_sites = sites_in_use(instance, optimal)
     chosen = deferred_acceptance(instance, open_sites, input_sha256)
-    return Solution(chosen, open_sites, optimal.status, STABLE_SOLVER)
+    return Solution(chosen, open_sites, optimal.status, STABLE_SOLVER, stopped_at_limit=optimal.stopped_at_limit)
 
 
 def price_of_stability(instance: Instance, optimal: Solution, stable: Solution) -> PriceOfStability:

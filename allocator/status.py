@@ -68,16 +68,19 @@ def cp_sat_level_end(status: CpSolverStatus) -> LevelEnd:
 
 
 # scipy.optimize.milp (HiGHS) statuses: 0 optimal, 1 iteration or time limit, 2 infeasible,
-# 3 unbounded, 4 other.
-_HIGHS_OPTIMAL, _HIGHS_LIMIT = 0, 1
+# 3 unbounded, 4 other. scipy has no code of its own for HiGHS's node limit (kSolutionLimit,
+# 16): it answers 4 with "(HiGHS Status 16: ...)" in the message.
+_HIGHS_OPTIMAL, _HIGHS_LIMIT, _HIGHS_OTHER = 0, 1, 4
+_HIGHS_NODE_LIMIT = "(HiGHS Status 16:"
 
 
-def highs_level_end(status: int, has_solution: bool) -> LevelEnd:
-    """HiGHS through scipy's milp: 0 is proven; 1 (a limit) is FOUND or NOTHING by whether a
-    solution came back; infeasible, unbounded and other failures are SolverFailures."""
+def highs_level_end(status: int, has_solution: bool, message: str = "") -> LevelEnd:
+    """HiGHS through scipy's milp: 0 is proven; 1 (a limit) or the node limit is FOUND or
+    NOTHING by whether a solution came back; infeasible, unbounded and other failures are
+    SolverFailures."""
     if status == _HIGHS_OPTIMAL and has_solution:
         return LevelEnd.PROVEN
-    if status == _HIGHS_LIMIT:
+    if status == _HIGHS_LIMIT or (status == _HIGHS_OTHER and _HIGHS_NODE_LIMIT in message):
         return LevelEnd.FOUND if has_solution else LevelEnd.NOTHING
     name = {2: "infeasible", 3: "unbounded"}.get(status, f"status {status}")
     raise SolverFailure(f"HiGHS answered {name} for a level that is always feasible and bounded")

@@ -15,6 +15,17 @@ from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
 
 
+def _solve_seconds(solution: Solution, seconds: float) -> float:
+    """Whole seconds, rounded down, so that repeated runs of the same case write identical files
+    (a round of a few thousand children solves in well under a second); for a solve stopped at
+    its time limit, the limit itself: every method stops on a deterministic budget derived from
+    the limit, not on the clock, so that repeats write identical files, and the limit is what
+    such a run was given. The clock's reading is printed by the command in both cases."""
+    if solution.stopped_at_limit is not None:
+        return float(solution.stopped_at_limit)
+    return float(math.floor(seconds))
+
+
 def build_allocation(
     instance: Instance,
     solution: Solution,
@@ -42,10 +53,7 @@ def build_allocation(
         preference_cost=value.preference_cost,
         travel_minutes=value.travel_minutes,
         opened_sites=opened,
-        # Whole seconds, rounded down, so that repeated runs of the same case write identical
-        # files (a round of a few thousand children solves in well under a second); the exact
-        # time is printed by the command.
-        solve_seconds=float(math.floor(seconds)),
+        solve_seconds=_solve_seconds(solution, seconds),
         input_sha256=input_sha256,
         solver=solution.solver,
         objective_bound=solution.bounds,

@@ -61,6 +61,12 @@ def test_highs_level_ends() -> None:
     for impossible in (2, 3, 4):
         with pytest.raises(SolverFailure):
             highs_level_end(impossible, has_solution=False)
+    # the node budget (allocator.facility): scipy reports HiGHS's node limit as 4 with its code
+    node_limit = "The HiGHS status code was not recognized. (HiGHS Status 16: Solution limit reached)"
+    assert highs_level_end(4, has_solution=True, message=node_limit) is LevelEnd.FOUND
+    assert highs_level_end(4, has_solution=False, message=node_limit) is LevelEnd.NOTHING
+    with pytest.raises(SolverFailure):
+        highs_level_end(4, has_solution=True, message="(HiGHS Status 4: Solve error)")
 
 
 def _run_solve(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], out: Path) -> tuple[int, str]:

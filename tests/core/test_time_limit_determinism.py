@@ -1,10 +1,14 @@
 """Issue 12, item 4: a run stopped at its time limit is deterministic and honest. The branch and
-bound stops after a budget of flows derived from the limit (not the clock), so repeated runs
-write the same files; CP-SAT's bounds never exceed what is possible and gaps lie in [0, 1]."""
+bound stops after a budget of flows derived from the limit (not the clock), CP-SAT after a budget
+of its deterministic time with one worker, HiGHS after a budget of nodes
+(tests/estates/test_estates_pmedian.py), so repeated runs write the same files, summary.json
+included (a stopped run reports its limit as solve_seconds); bounds never exceed what is possible
+and gaps lie in [0, 1]."""
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from allocator.instance import build_instance
@@ -40,23 +44,26 @@ def test_a_branch_and_bound_stopped_at_its_limit_writes_identical_files(run_cli:
         out = tmp_path / f"out{run}"
         result = run_cli("solve", case_dir, "--out", out, "--time-limit", "0.1")
         assert result.returncode == 0, result.stderr
-        outputs.append({name: (out / name).read_bytes() for name in ("allocation.csv", "summary.json")})
-    assert outputs[0]["allocation.csv"] == outputs[1]["allocation.csv"] == outputs[2]["allocation.csv"]
-    # summary.json is identical but for solve_seconds (whole seconds, so a run may cross one)
-    summaries = [json.loads(output["summary.json"]) for output in outputs]
-    for summary in summaries:
-        summary.pop("solve_seconds")
-    assert summaries[0] == summaries[1] == summaries[2]
-    summary = summaries[0]
+        outputs.append(
+            {name: (out / name).read_bytes() for name in ("allocation.csv", "explanations.csv", "summary.json")}
+        )
+    assert outputs[0] == outputs[1] == outputs[2]
+    summary = json.loads(outputs[0]["summary.json"])
     assert summary["status"] == "feasible" and summary["solver"] == "min_cost_flow_branch_and_bound"
     assert 0.0 <= summary["gap"] <= 1.0
+    assert summary["solve_seconds"] == 0.1  # the limit it stopped at
 
 
-def test_cp_sat_stopped_at_its_limit_reports_possible_bounds() -> None:
-    # (CP-SAT at a limit is not yet repeatable: its parallel workers race; see allocator/cpsat.py)
+def test_cp_sat_stopped_at_its_limit_is_repeatable_and_reports_possible_bounds() -> None:
     loaded = load_case(LANCASHIRE)
     instance = build_instance(loaded.case, loaded.travel)
-    stopped = solve_instance(instance, SolveOptions(force_cp_sat=True, time_limit=0.3))
+    runs = [solve_instance(instance, SolveOptions(force_cp_sat=True, time_limit=0.3)) for _ in range(3)]
+    stopped = runs[0]
+    assert stopped.status is RunStatus.FEASIBLE and stopped.stopped_at_limit == 0.3
+    for run in runs[1:]:
+        assert (run.status, run.bounds, run.gap) == (stopped.status, stopped.bounds, stopped.gap)
+        assert np.array_equal(run.chosen_pair, stopped.chosen_pair)
+        assert np.array_equal(run.open_sites, stopped.open_sites)
     assert 0.0 <= stopped.gap <= 1.0
     for level in levels(instance):
         if level.name in stopped.bounds and level.tier is not None:

@@ -67,3 +67,26 @@ def test_pmed1_last_edge_wins_and_optimum_reproduced(tmp_path: Path) -> None:
     folder = orlib.write_case(instance, tmp_path / "pmed1")
     assert _solve(folder) == (orlib.published_optima()["pmed1"], True)
     assert orlib.published_optima()["pmed1"] == 5819
+
+
+def test_a_facility_run_stopped_at_its_limit_is_repeatable(tmp_path: Path) -> None:
+    # A random 40-site p-median that HiGHS proves after 7 branch-and-bound nodes: a limit of
+    # 0.5 s is a budget of 2 nodes (allocator.facility.NODES_PER_SECOND), so every run stops at
+    # the same node, whatever the machine's load, and reports the same allocation, bound and gap.
+    rng = np.random.default_rng(1)
+    distance = rng.integers(1, 60, size=(40, 40))
+    distance = np.minimum(distance, distance.T)
+    np.fill_diagonal(distance, 0)
+    folder = orlib.write_case(orlib.PMedianInstance("branching", 4, distance.astype(np.int64)), tmp_path / "case")
+    loaded = load_case(folder)
+    instance = build_instance(loaded.case, loaded.travel)
+    assert is_uncapacitated(instance)
+    proven = solve_facility_location(instance, site_choice(instance), SolveOptions())
+    assert proven.status is RunStatus.OPTIMAL
+    stopped = [solve_facility_location(instance, site_choice(instance), SolveOptions(time_limit=0.5)) for _ in range(3)]
+    for run in stopped:
+        assert run.status is RunStatus.FEASIBLE and 0.0 < run.gap <= 1.0
+        assert run.bounds == stopped[0].bounds and run.gap == stopped[0].gap
+        assert np.array_equal(run.chosen_pair, stopped[0].chosen_pair)
+        assert np.array_equal(run.open_sites, stopped[0].open_sites)
+        assert evaluate(instance, run.chosen_pair) >= evaluate(instance, proven.chosen_pair)

@@ -29,16 +29,18 @@ def write_case(folder: Path, children: int, schools: int, full_travel: bool, see
     all_age = rng.random(schools) < 0.3
     age_min = np.where(all_age, 4, age_min)
     age_max = np.where(all_age, 19, age_max)
-    pd.DataFrame({
-        "school_id": school_ids,
-        "name": [f"School {i}" for i in range(schools)],
-        "lat": school_lat.round(6),
-        "lon": school_lon.round(6),
-        "age_min": age_min,
-        "age_max": age_max,
-        "kind": "special",
-        "annual_place_cost_gbp": rng.integers(22000, 26001, schools),
-    }).to_csv(folder / "schools.csv", index=False, lineterminator="\n")
+    pd.DataFrame(
+        {
+            "school_id": school_ids,
+            "name": [f"School {i}" for i in range(schools)],
+            "lat": school_lat.round(6),
+            "lon": school_lon.round(6),
+            "age_min": age_min,
+            "age_max": age_max,
+            "kind": "special",
+            "annual_place_cost_gbp": rng.integers(22000, 26001, schools),
+        }
+    ).to_csv(folder / "schools.csv", index=False, lineterminator="\n")
 
     share = NEED_SHARE / NEED_SHARE.sum()
     place_rows = []
@@ -49,35 +51,41 @@ def write_case(folder: Path, children: int, schools: int, full_travel: bool, see
             place_rows.append((school_ids[s], NEEDS[need], share[need]))
     weights = np.array([row[2] for row in place_rows])
     counts = rng.multinomial(total_places, weights / weights.sum())
-    pd.DataFrame({
-        "school_id": [row[0] for row in place_rows],
-        "need": [row[1] for row in place_rows],
-        "places": counts,
-    }).to_csv(folder / "places.csv", index=False, lineterminator="\n")
+    pd.DataFrame(
+        {
+            "school_id": [row[0] for row in place_rows],
+            "need": [row[1] for row in place_rows],
+            "places": counts,
+        }
+    ).to_csv(folder / "places.csv", index=False, lineterminator="\n")
 
     child_ids = [f"C{i:06d}" for i in range(children)]
     child_lat = rng.uniform(*LAT_RANGE, children)
     child_lon = rng.uniform(*LON_RANGE, children)
-    pd.DataFrame({
-        "child_id": child_ids,
-        "need": np.array(NEEDS)[rng.choice(len(NEEDS), size=children, p=share)],
-        "age": rng.integers(4, 19, children),
-        "lat": child_lat.round(6),
-        "lon": child_lon.round(6),
-        "priority": rng.choice([0, 1, 2], size=children, p=[0.86, 0.10, 0.04]),
-        "district": np.array([f"D{d}" for d in range(12)])[rng.integers(0, 12, children)],
-    }).to_csv(folder / "children.csv", index=False, lineterminator="\n")
+    pd.DataFrame(
+        {
+            "child_id": child_ids,
+            "need": np.array(NEEDS)[rng.choice(len(NEEDS), size=children, p=share)],
+            "age": rng.integers(4, 19, children),
+            "lat": child_lat.round(6),
+            "lon": child_lon.round(6),
+            "priority": rng.choice([0, 1, 2], size=children, p=[0.86, 0.10, 0.04]),
+            "district": np.array([f"D{d}" for d in range(12)])[rng.integers(0, 12, children)],
+        }
+    ).to_csv(folder / "children.csv", index=False, lineterminator="\n")
 
     ranked = rng.random(children) < 0.6
     pref_children = np.repeat(np.flatnonzero(ranked), 2)
     pref_schools = rng.integers(0, schools, pref_children.size)
     frame = pd.DataFrame({"c": pref_children, "s": pref_schools}).drop_duplicates()
     frame["rank"] = frame.groupby("c").cumcount() + 1
-    pd.DataFrame({
-        "child_id": np.array(child_ids)[frame["c"]],
-        "school_id": np.array(school_ids)[frame["s"]],
-        "rank": frame["rank"],
-    }).to_csv(folder / "preferences.csv", index=False, lineterminator="\n")
+    pd.DataFrame(
+        {
+            "child_id": np.array(child_ids)[frame["c"]],
+            "school_id": np.array(school_ids)[frame["s"]],
+            "rank": frame["rank"],
+        }
+    ).to_csv(folder / "preferences.csv", index=False, lineterminator="\n")
     (folder / "policy.toml").write_text("open_sites = 1\nunranked_cost = 10\n")
 
     travel = folder / "travel_times.csv"

@@ -129,9 +129,7 @@ def one_round(server: LiveServer, panel: str, case_id: str, runs: int, workers: 
     result.lost = sum(len(at_kill.ids[table] - after.ids[table]) for table in TABLES)
     interrupted = after_grace.unfinished()
     result.changed = sum(
-        1
-        for run_id, state in after_grace.runs.items()
-        if run_id not in interrupted and after.runs.get(run_id) != state
+        1 for run_id, state in after_grace.runs.items() if run_id not in interrupted and after.runs.get(run_id) != state
     )
     result.interrupted = len(interrupted)
     result.failed_with_reason = sum(
@@ -199,18 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     for number, found in enumerate(rounds, 1):
         counts = ", ".join(f"{table} {before} -> {after}" for table, (before, after) in found.counts.items())
-        print(f"round {number}: at the kill {found.running} running, {found.queued} queued; "
-              f"{found.children} child processes of the server")
+        print(
+            f"round {number}: at the kill {found.running} running, {found.queued} queued; "
+            f"{found.children} child processes of the server"
+        )
         ended = "not all" if found.children_ended is None else f"{found.children_ended:.2f} s"
         print(f"  the server's children had all ended {ended} after the kill")
-        print(f"  orphan processes {args.grace:.0f} s after the kill: {len(found.orphans)}; "
-              f"runs that moved after the kill: {found.moved_after_kill}")
+        print(
+            f"  orphan processes {args.grace:.0f} s after the kill: {len(found.orphans)}; "
+            f"runs that moved after the kill: {found.moved_after_kill}"
+        )
         for orphan in found.orphans:
             print(f"    orphan: {orphan}")
         print(f"  at the kill -> after restart: {counts}")
         print(f"  records lost {found.lost}; runs not interrupted that changed {found.changed}")
-        print(f"  interrupted runs {found.interrupted}: failed with a reason {found.failed_with_reason}, "
-              f"audited run_interrupted {found.audited}")
+        print(
+            f"  interrupted runs {found.interrupted}: failed with a reason {found.failed_with_reason}, "
+            f"audited run_interrupted {found.audited}"
+        )
         print(f"  resubmitted run: {found.resubmitted or 'none'} in {found.resubmit_seconds:.1f} s")
         prefix = f"round {number}: "
         if found.running < 1 or found.queued < 1:
@@ -224,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         if found.resubmitted not in ("optimal", "feasible"):
             failures.append(prefix + f"the resubmitted run ended {found.resubmitted or 'never'}")
     totals = (sum(len(r.orphans) for r in rounds), sum(r.lost for r in rounds), sum(r.interrupted for r in rounds))
-    print(f"total: orphans {totals[0]} (target 0), records lost {totals[1]} (target 0), "
-          f"interrupted runs {totals[2]}, all failed and audited: {'yes' if not failures else 'see below'}")
+    print(
+        f"total: orphans {totals[0]} (target 0), records lost {totals[1]} (target 0), "
+        f"interrupted runs {totals[2]}, all failed and audited: {'yes' if not failures else 'see below'}"
+    )
     for failure in failures:
         print(f"MISSED: {failure}")
     if failures:

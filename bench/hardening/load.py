@@ -339,25 +339,36 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     tally: Tally = mixed["tally"]
     requests = sum(tally.requests.values())
-    print(f"phase 1, mixed load: {args.clients} clients ({args.panel} submitting solves) for {mixed['seconds']:.1f} s,"
-          f" {args.workers} workers, ALLOCATOR_MAX_QUEUED_RUNS {Settings.model_fields['max_queued_runs'].default}")
-    print(f"  requests {requests} ({requests / mixed['seconds']:.0f}/s): "
-          + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.requests.items())))
+    print(
+        f"phase 1, mixed load: {args.clients} clients ({args.panel} submitting solves) for {mixed['seconds']:.1f} s,"
+        f" {args.workers} workers, ALLOCATOR_MAX_QUEUED_RUNS {Settings.model_fields['max_queued_runs'].default}"
+    )
+    print(
+        f"  requests {requests} ({requests / mixed['seconds']:.0f}/s): "
+        + ", ".join(f"{kind} {count}" for kind, count in sorted(tally.requests.items()))
+    )
     print(f"  errors {len(tally.errors)} (non-2xx other than 429, or no answer); 429s {tally.rejected}")
     for error in tally.errors[:10]:
         print(f"    error: {error}")
     solves = len(tally.finished_runs)
-    print(f"  solves finished {solves} ({solves / mixed['seconds']:.1f}/s); a solve was running "
-          f"{mixed['busy_share']:.0%} of the time")
+    print(
+        f"  solves finished {solves} ({solves / mixed['seconds']:.1f}/s); a solve was running "
+        f"{mixed['busy_share']:.0%} of the time"
+    )
     reads = [seconds for _, _, seconds in tally.reads]
     solving = mixed["while_solving"]
-    print(f"  reads {len(reads)}: p50 {percentile(reads, 0.5) * 1000:.1f} ms, "
-          f"p95 {percentile(reads, 0.95) * 1000:.1f} ms")
-    print(f"  reads while solves run {len(solving)}: p50 {percentile(solving, 0.5) * 1000:.1f} ms, "
-          f"p95 {percentile(solving, 0.95) * 1000:.1f} ms (target p95 < {READ_TARGET_P95 * 1000:.0f} ms)")
+    print(
+        f"  reads {len(reads)}: p50 {percentile(reads, 0.5) * 1000:.1f} ms, p95 {percentile(reads, 0.95) * 1000:.1f} ms"
+    )
+    print(
+        f"  reads while solves run {len(solving)}: p50 {percentile(solving, 0.5) * 1000:.1f} ms, "
+        f"p95 {percentile(solving, 0.95) * 1000:.1f} ms (target p95 < {READ_TARGET_P95 * 1000:.0f} ms)"
+    )
     for kind, values in sorted(mixed["by_kind"].items()):
-        print(f"    {kind}: {len(values)}, p50 {percentile(values, 0.5) * 1000:.1f} ms, "
-              f"p95 {percentile(values, 0.95) * 1000:.1f} ms")
+        print(
+            f"    {kind}: {len(values)}, p50 {percentile(values, 0.5) * 1000:.1f} ms, "
+            f"p95 {percentile(values, 0.95) * 1000:.1f} ms"
+        )
     print(f"  (the longest audit log read held {tally.largest_audit} entries: GET /audit answers the whole log)")
     if tally.errors:
         failures.append(f"{len(tally.errors)} error(s) in the mixed load")
@@ -369,17 +380,25 @@ def main(argv: list[str] | None = None) -> int:
     burst: Tally = full["tally"]
     attempts = burst.requests["solve"]
     accepted = len(burst.accepted)
-    print(f"phase 2, queue full: 1 worker, ALLOCATOR_MAX_QUEUED_RUNS={args.small_queue}; {args.clients} clients "
-          f"x {args.burst} Lancashire solves at once = {attempts}")
-    print(f"  202 {accepted}, 429 {burst.rejected} (with Retry-After and code queue_full: {burst.rejected_well}), "
-          f"errors {len(burst.errors)}")
+    print(
+        f"phase 2, queue full: 1 worker, ALLOCATOR_MAX_QUEUED_RUNS={args.small_queue}; {args.clients} clients "
+        f"x {args.burst} Lancashire solves at once = {attempts}"
+    )
+    print(
+        f"  202 {accepted}, 429 {burst.rejected} (with Retry-After and code queue_full: {burst.rejected_well}), "
+        f"errors {len(burst.errors)}"
+    )
     if burst.retry_after:
         print(f"  Retry-After given: {min(burst.retry_after)}-{max(burst.retry_after)} s")
-    print(f"  stored: {full['queued_entries']} run_queued audit entries for {accepted} accepted runs; "
-          f"{full['finished']} of them finished")
+    print(
+        f"  stored: {full['queued_entries']} run_queued audit entries for {accepted} accepted runs; "
+        f"{full['finished']} of them finished"
+    )
     tries, waited, ok = full["retry"]
-    print(f"  a client waiting as Retry-After says: {'accepted' if ok else 'not accepted'} after {tries} tries, "
-          f"{waited:.0f} s of waiting")
+    print(
+        f"  a client waiting as Retry-After says: {'accepted' if ok else 'not accepted'} after {tries} tries, "
+        f"{waited:.0f} s of waiting"
+    )
     if burst.rejected == 0:
         failures.append("no 429 with the queue full")
     if burst.rejected_well != burst.rejected:

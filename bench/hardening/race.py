@@ -275,8 +275,10 @@ def run_on(database: str, attempts: int, concurrent: int) -> Tally:
 
 def report(database: str, tally: Tally, seconds: float) -> None:
     codes = ", ".join(f"{code} x{count}" for code, count in sorted(tally.refusal_codes.items())) or "none"
-    print(f"{database}: {tally.attempts} attempts of {tally.decisions_sent // max(1, tally.attempts)} "
-          f"concurrent decisions for 1 remaining place ({seconds:.1f} s)")
+    print(
+        f"{database}: {tally.attempts} attempts of {tally.decisions_sent // max(1, tally.attempts)} "
+        f"concurrent decisions for 1 remaining place ({seconds:.1f} s)"
+    )
     print(f"  over-filled places {tally.over_filled} (target 0)")
     print(f"  attempts without exactly one winner {tally.not_one_winner} (target 0)")
     print(f"  refusals: {codes}; other than 409 no_place_left {tally.wrong_refusals} (target 0)")

@@ -10,17 +10,18 @@ Pairs that cannot pass rule 3 are dropped before their exact minutes are compute
 ranked, no given figure, and a lower bound on the estimate already over the limit (the
 bound is the great-circle distance on a sphere 0.7% smaller than the ellipsoid's smallest
 radius of curvature, which no geodesic undercuts). At national scale this keeps tens of
-millions of need-and-age pairs out of memory; `need_and_age_options` recomputes them for
-one child when an explanation needs them.
+millions of need-and-age pairs out of memory. The unplaced children's reasons and counterfactuals
+talk about the dropped pairs too: `allocator.beyond` prices only those they name or use;
+`need_and_age_options` prices every one (for one child, or to check that module).
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from data.arrays import BoolArray, IntArray, sorted_unique
+from data.arrays import BoolArray, IntArray, joined, sorted_unique
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
 from models.need import Need
@@ -78,9 +79,6 @@ class Instance:
     school_age_max: IntArray
     rank_keys: IntArray
     rank_values: IntArray
-    # the last need_and_age_options answer: the unplaced reasons and the counterfactuals ask for
-    # the same children's options, and at national scale their geodesics are most of a run
-    _last_options: dict[bytes, "Options"] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def child_count(self) -> int:
@@ -97,11 +95,8 @@ class Instance:
     def need_and_age_options(self, children: IntArray) -> "Options":
         """Every (child, bucket) of the given children whose need matches and whose school
         takes the child's age, whatever the travel, with exact minutes and ranks, ordered by
-        child then bucket: the options an explanation talks about. Asked again for the same
-        children, the same answer without recomputing it."""
-        key = np.asarray(children, np.int64).tobytes()
-        if key in self._last_options:
-            return self._last_options[key]
+        child then bucket: every option an explanation could talk about, each priced with a
+        geodesic (see `allocator.beyond` for pricing only those it does talk about)."""
         parts = list(
             _need_and_age_pairs(
                 children,
@@ -113,8 +108,8 @@ class Instance:
                 self.school_age_max,
             )
         )
-        child = _joined([part[0] for part in parts])
-        bucket = _joined([part[1] for part in parts])
+        child = joined([part[0] for part in parts])
+        bucket = joined([part[1] for part in parts])
         order = np.lexsort((bucket, child))
         child, bucket = child[order], bucket[order]
         school = self.bucket_school[bucket]
@@ -122,10 +117,7 @@ class Instance:
             self.travel, child, school, self.child_coords, self.school_coords, self.case.policy.travel_estimate
         )
         ranks = _ranks(self.rank_keys, self.rank_values, child * self.school_count + school)
-        options = Options(child, bucket, minutes.astype(np.int64), ranks)
-        self._last_options.clear()
-        self._last_options[key] = options
-        return options
+        return Options(child, bucket, minutes.astype(np.int64), ranks)
 
     def usable_pairs(self, open_sites: BoolArray) -> IntArray:
         """Indices of pairs passing rules 1-4 when `open_sites` (per school) are opened."""
@@ -206,10 +198,10 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             np.concatenate([rank_keys, travel.keys]),
         )
     ]
-    pair_child = _joined([part[0] for part in parts])
-    pair_bucket = _joined([part[1] for part in parts])
-    minutes = _joined([part[2] for part in parts])
-    pair_rank = _joined([part[3] for part in parts])
+    pair_child = joined([part[0] for part in parts])
+    pair_bucket = joined([part[1] for part in parts])
+    minutes = joined([part[2] for part in parts])
+    pair_rank = joined([part[3] for part in parts])
     order = np.lexsort((pair_bucket, pair_child))
     pair_child, pair_bucket, minutes, pair_rank = (
         pair_child[order],
@@ -403,10 +395,6 @@ def _minutes_lower_bound(homes: npt.NDArray[np.float64], schools: npt.NDArray[np
     estimate = policy.travel_estimate
     # rounded as the estimate is, so that a bound below the estimate stays below it after ceil
     return np.ceil(np.round(km * estimate.circuity / estimate.speed_kmh * 60.0, 9)).astype(np.int64)
-
-
-def _joined(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def _preference_index(case: Case, school_index: dict[str, int], school_count: int) -> tuple[IntArray, IntArray]:

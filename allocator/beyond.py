@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.bounds import ecef, lower_minutes_grid, minutes_bounds
+from allocator.bounds import lower_minutes_grid, minutes_bounds
 from allocator.instance import Instance
 from data.arrays import BoolArray, FloatArray, IntArray, joined
 from data.travel import estimate_minutes
@@ -202,7 +202,7 @@ def _blocks(instance: Instance, children: IntArray) -> Iterator[_Block]:
     """The `children`'s need-and-age options, a need and an age at a time (CHUNK_OPTIONS cells at most)."""
     children = np.unique(np.asarray(children, np.int64))
     pair_starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1))
-    child_xyz, school_xyz = ecef(instance.child_coords), ecef(instance.school_coords)
+    child_xyz, school_xyz = instance.child_xyz, instance.school_xyz
     age_min, age_max = instance.school_age_min, instance.school_age_max
     for need in np.unique(instance.child_need[children]).tolist():
         of_need = children[instance.child_need[children] == need]

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from data.arrays import FloatArray, IntArray
-from data.travel import minutes_for_metres
+from data.travel import estimate_minutes, minutes_for_metres
 from models.case import TravelEstimate
 
 A_M = 6_378_137.0  # WGS 84 semi-major axis
@@ -36,6 +36,7 @@ RELATIVE_MARGIN = 1e-9
 ABSOLUTE_MARGIN_M = 1e-6
 # float error of |P|^2 + |Q|^2 - 2 P.Q for points within 6,400 km of the centre is under 0.1 m^2
 SQUARED_MARGIN_M2 = 1.0
+BOUND_SLICE = 250_000  # pairs per slice of `estimated_minutes`
 
 
 def ecef(coords: npt.NDArray[np.float64]) -> FloatArray:
@@ -69,6 +70,28 @@ def minutes_bounds(homes: FloatArray, schools: FloatArray, estimate: TravelEstim
     return minutes_for_metres(_lowered(chord), estimate), minutes_for_metres(
         arc * (1 + RELATIVE_MARGIN) + ABSOLUTE_MARGIN_M, estimate
     )
+
+
+def estimated_minutes(
+    child_index: IntArray,
+    school_index: IntArray,
+    children: tuple[FloatArray, FloatArray],
+    schools: tuple[FloatArray, FloatArray],
+    estimate: TravelEstimate,
+) -> IntArray:
+    """The estimate's minutes for (child, school) pairs, exactly as `data.travel.estimate_minutes`
+    gives them: the bounds' where they agree, a geodesic where they do not. `children` and
+    `schools` are (lat, lon) and `ecef` coordinates. In slices, so that working arrays stay small."""
+    minutes = np.zeros(child_index.size, np.int64)
+    for start in range(0, child_index.size, BOUND_SLICE):
+        kids, places = child_index[start : start + BOUND_SLICE], school_index[start : start + BOUND_SLICE]
+        low, high = minutes_bounds(children[1][kids], schools[1][places], estimate)
+        ask = np.flatnonzero(low < high)
+        if ask.size:
+            homes, sites = children[0][kids[ask]], schools[0][places[ask]]
+            low[ask] = estimate_minutes(homes[:, 0], homes[:, 1], sites[:, 0], sites[:, 1], estimate)
+        minutes[start : start + BOUND_SLICE] = low
+    return minutes
 
 
 def _lowered(metres: FloatArray) -> FloatArray:

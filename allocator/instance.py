@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from allocator.bounds import ecef, estimated_minutes
 from data.arrays import BoolArray, IntArray, joined, sorted_unique
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
@@ -75,6 +76,8 @@ class Instance:
     travel: TravelTable
     child_coords: npt.NDArray[np.float64]
     school_coords: npt.NDArray[np.float64]
+    child_xyz: npt.NDArray[np.float64]  # Earth-centred coordinates (allocator.bounds)
+    school_xyz: npt.NDArray[np.float64]
     school_age_min: IntArray
     school_age_max: IntArray
     rank_keys: IntArray
@@ -170,14 +173,15 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         locked_minutes[locked] = minutes
         locked_rank[locked] = _ranks(rank_keys, rank_values, locked * len(schools) + locked_school[locked])
 
+    child_xyz, school_xyz = ecef(child_coords), ecef(school_coords)
     parts = [
         _reachable(
             chunk_child,
             chunk_bucket,
             bucket_school,
             child_limit,
-            child_coords,
-            school_coords,
+            (child_coords, child_xyz),
+            (school_coords, school_xyz),
             travel,
             rank_keys,
             rank_values,
@@ -202,13 +206,15 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
     pair_bucket = joined([part[1] for part in parts])
     minutes = joined([part[2] for part in parts])
     pair_rank = joined([part[3] for part in parts])
-    order = np.lexsort((pair_bucket, pair_child))
-    pair_child, pair_bucket, minutes, pair_rank = (
-        pair_child[order],
-        pair_bucket[order],
-        minutes[order],
-        pair_rank[order],
-    )
+    keys = pair_child * max(1, bucket_school.size) + pair_bucket
+    if not np.all(keys[1:] > keys[:-1]):  # the k-d tree's pairs come in (child, bucket) order already
+        order = np.lexsort((pair_bucket, pair_child))
+        pair_child, pair_bucket, minutes, pair_rank = (
+            pair_child[order],
+            pair_bucket[order],
+            minutes[order],
+            pair_rank[order],
+        )
     pair_school = bucket_school[pair_bucket]
     pair_cost = np.where(pair_rank > 0, pair_rank, policy.unranked_cost).astype(np.int64)
     pair_eligible = (minutes <= child_limit[pair_child]) | (pair_rank > 0)
@@ -238,6 +244,8 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         travel=travel,
         child_coords=child_coords,
         school_coords=school_coords,
+        child_xyz=child_xyz,
+        school_xyz=school_xyz,
         school_age_min=age_min,
         school_age_max=age_max,
         rank_keys=rank_keys,
@@ -367,22 +375,28 @@ def _reachable(
     pair_bucket: IntArray,
     bucket_school: IntArray,
     child_limit: IntArray,
-    child_coords: npt.NDArray[np.float64],
-    school_coords: npt.NDArray[np.float64],
+    children: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    schools: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     travel: TravelTable,
     rank_keys: IntArray,
     rank_values: IntArray,
     policy: Policy,
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """The pairs that might pass rule 3, with their exact minutes and ranks."""
+    """The pairs that might pass rule 3, with their exact minutes (the given figure, else the
+    estimate: `allocator.bounds.estimated_minutes`) and ranks. `children` and `schools` are
+    their (lat, lon) and Earth-centred coordinates."""
     school = bucket_school[pair_bucket]
-    keys = pair_child * school_coords.shape[0] + school
+    keys = pair_child * schools[0].shape[0] + school
     ranks = _ranks(rank_keys, rank_values, keys)
-    given_minutes, given = travel.lookup(pair_child, school)
-    bound = _minutes_lower_bound(child_coords[pair_child], school_coords[school], policy)
+    minutes, given = travel.lookup(pair_child, school)
+    bound = _minutes_lower_bound(children[0][pair_child], schools[0][school], policy)
     keep = (ranks > 0) | given | (bound <= child_limit[pair_child])
     pair_child, pair_bucket, school, ranks = pair_child[keep], pair_bucket[keep], school[keep], ranks[keep]
-    minutes, _ = pair_minutes(travel, pair_child, school, child_coords, school_coords, policy.travel_estimate)
+    minutes, given = minutes[keep], given[keep]
+    estimated = np.flatnonzero(~given)
+    minutes[estimated] = estimated_minutes(
+        pair_child[estimated], school[estimated], children, schools, policy.travel_estimate
+    )
     return pair_child, pair_bucket, minutes.astype(np.int64), ranks
 
 

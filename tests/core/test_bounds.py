@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator.bounds import ecef, lower_minutes_grid, minutes_bounds
+from allocator.bounds import ecef, estimated_minutes, lower_minutes_grid, minutes_bounds
 from data.travel import estimate_minutes
 from models.case import TravelEstimate
 
@@ -84,3 +84,18 @@ def test_bounds_mostly_agree_across_england() -> None:
     low, high = minutes_bounds(ecef(homes), ecef(schools), TravelEstimate())
     assert (low == high).mean() > 0.75
     assert (high - low).max() <= 2
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), estimates)
+def test_estimated_minutes_are_the_geodesic_minutes(seed: int, estimate: TravelEstimate) -> None:
+    """The bounds where they agree, a geodesic where not: the minutes of `estimate_minutes`,
+    worldwide and across England (most pairs decided by the bounds there)."""
+    rng = np.random.default_rng(seed)
+    boxes: tuple[tuple[float, float, float, float], ...] = ((-90, 90, -180, 180), (50.0, 55.8, -5.7, 1.7))
+    for south, north, west, east in boxes:
+        homes = np.column_stack([rng.uniform(south, north, 400), rng.uniform(west, east, 400)])
+        schools = np.column_stack([rng.uniform(south, north, 30), rng.uniform(west, east, 30)])
+        child, school = rng.integers(0, 400, 3_000), rng.integers(0, 30, 3_000)
+        found = estimated_minutes(child, school, (homes, ecef(homes)), (schools, ecef(schools)), estimate)
+        assert np.array_equal(found, _exact(homes[child], schools[school], estimate))

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.beyond import largest_beyond, least_placing
 from allocator.instance import Instance
-from allocator.residual import UNREACHABLE, ResidualNetwork, TooLargeToExplain, build_residual
+from allocator.residual import UNREACHABLE, ResidualNetwork, TooLargeToExplain, build_residual, weight_base
 from allocator.solution import Solution
-from data.arrays import IntArray
+from data.arrays import BoolArray, IntArray
 from models.results import RunStatus
 
 
@@ -63,36 +64,25 @@ def first_choice_schools(instance: Instance) -> IntArray:
 
 def exact_changes(instance: Instance, solution: Solution) -> list[ChildChanges] | None:
     """Every child's ChildChanges, or None when the run is not proven optimal or its weights
-    would not stay exact (see `allocator.residual`)."""
+    would not stay exact (see `allocator.residual`; out of range with no margin means out of
+    range with any, so no option beyond the limit is priced then)."""
     if solution.status is not RunStatus.OPTIMAL:
         return None
     chosen = solution.chosen_pair
+    if not weight_base(instance, instance.usable_pairs(solution.open_sites)).in_range(0):
+        return None
     unplaced = np.flatnonzero((instance.locked_school < 0) & (chosen < 0))
-    options = instance.need_and_age_options(unplaced)
     school_ok = ~instance.is_candidate | solution.open_sites
-    beyond = (
-        school_ok[instance.bucket_school[options.bucket]]
-        & (options.rank == 0)
-        & (options.minutes > instance.child_limit[options.child])
-    )
     try:
-        net = build_residual(instance, solution.open_sites, chosen, int(options.minutes[beyond].max(initial=0)))
+        net = build_residual(instance, solution.open_sites, chosen, largest_beyond(instance, unplaced, school_ok))
     except TooLargeToExplain:
         return None
-    return _Changes(
-        instance, net, solution, options.child[beyond], options.bucket[beyond], options.minutes[beyond]
-    ).all()
+    return _Changes(instance, net, solution, unplaced, school_ok).all()
 
 
 class _Changes:
     def __init__(
-        self,
-        instance: Instance,
-        net: ResidualNetwork,
-        solution: Solution,
-        beyond_child: IntArray,
-        beyond_bucket: IntArray,
-        beyond_minutes: IntArray,
+        self, instance: Instance, net: ResidualNetwork, solution: Solution, unplaced: IntArray, school_ok: BoolArray
     ) -> None:
         self.instance, self.net, self.chosen = instance, net, solution.chosen_pair
         n = instance.child_count
@@ -102,8 +92,17 @@ class _Changes:
         self.to_sink = net.distances_to(net.sink)
         self.first = first_choice_schools(instance)
         self.forced = net.forced_children()
-        self.beyond = (beyond_child, beyond_bucket, beyond_minutes)
-        self.beyond_starts = np.searchsorted(beyond_child, np.arange(n + 1))
+        # an option beyond the limit at bucket b with m minutes places unplaced child c in some
+        # optimal allocation of the longer limit iff unranked * A + m + dist(b, sink) - W_c <= 0
+        reach = self.to_sink[n + np.arange(instance.bucket_school.size)]
+        self.least_beyond = least_placing(
+            instance,
+            unplaced,
+            school_ok,
+            net.unplaced_cost - instance.case.policy.unranked_cost * net.weights.scale_a,
+            reach,
+            reach < UNREACHABLE,
+        )
 
     def all(self) -> list[ChildChanges]:
         changes = []
@@ -134,7 +133,7 @@ class _Changes:
         return ChildChanges(
             forced=forced,
             add_place_school=self._preferred(child, schools, minutes),
-            extra_minutes=self._extra_minutes(child, own),
+            extra_minutes=self._extra_minutes(child),
             priority_needed=self._priority_needed(child, cheapest),
         )
 
@@ -146,15 +145,9 @@ class _Changes:
             return int(self.first[child])
         return int(schools[np.lexsort((schools, minutes))[0]])
 
-    def _extra_minutes(self, child: int, own: int) -> int:
-        children, buckets, minutes = self.beyond
-        mine = slice(self.beyond_starts[child], self.beyond_starts[child + 1])
-        reach = self.to_sink[self.instance.child_count + buckets[mine]]
-        cost = self.instance.case.policy.unranked_cost * self.net.weights.scale_a + minutes[mine]
-        works = (reach < UNREACHABLE) & (cost + reach - own <= 0)
-        if not works.any():
-            return -1
-        return int((minutes[mine][works] - self.instance.child_limit[child]).min())
+    def _extra_minutes(self, child: int) -> int:
+        least = int(self.least_beyond[child])
+        return least - int(self.instance.child_limit[child]) if least >= 0 else -1
 
     def _priority_needed(self, child: int, cheapest: int | None) -> int:
         if cheapest is None:

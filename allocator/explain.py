@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.beyond import beyond_limit
 from allocator.instance import NEEDS, Instance
 from data.arrays import BoolArray, IntArray
 from models.need import NEED_LABELS
@@ -18,54 +19,65 @@ MAX_NAMED = 4
 def explain_unplaced(
     instance: Instance, chosen_pair: IntArray, open_sites: BoolArray
 ) -> dict[int, tuple[UnplacedReason, str]]:
-    """Reason code and sentence for each unplaced child index."""
+    """Reason code and sentence for each unplaced child index.
+
+    A reason names the child's options in time (its eligible pairs, `allocator.beyond`) and, of
+    those beyond the travel limit, their number and the nearest MAX_NAMED. One child's options
+    are a handful, so they are Python tuples here, not arrays."""
     occupants = _occupant_tiers(instance, chosen_pair)
     unplaced = np.flatnonzero((instance.locked_school < 0) & (chosen_pair < 0))
-    options = instance.need_and_age_options(unplaced)
-    starts = np.searchsorted(options.child, np.arange(instance.child_count + 1))
-    school_ok = ~instance.is_candidate | open_sites
+    beyond = beyond_limit(instance, unplaced, MAX_NAMED)
+    starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1)).tolist()
+    in_time = list(
+        zip(
+            instance.pair_minutes.tolist(),
+            instance.pair_school.tolist(),
+            instance.pair_bucket.tolist(),
+            instance.pair_rank.tolist(),
+            instance.pair_eligible.tolist(),
+            strict=True,
+        )
+    )
+    named_starts, beyond_count = beyond.named_starts.tolist(), beyond.count.tolist()
+    named = list(zip(beyond.named_minutes.tolist(), instance.bucket_school[beyond.named_bucket].tolist(), strict=True))
+    school_ok = (~instance.is_candidate | open_sites).tolist()
     reasons: dict[int, tuple[UnplacedReason, str]] = {}
     for child in unplaced.tolist():
-        mine = slice(starts[child], starts[child + 1])
-        found = ChildOptions(
-            instance.bucket_school[options.bucket[mine]],
-            options.bucket[mine],
-            options.minutes[mine],
-            options.rank[mine],
+        mine = [option[:4] for option in in_time[starts[child] : starts[child + 1]] if option[4]]
+        usable = [option for option in mine if school_ok[option[1]]]
+        closed = ChildOptions([option for option in mine if not school_ok[option[1]]])
+        far = ChildOptions(
+            [(minutes, school, -1, 0) for minutes, school in named[named_starts[child] : named_starts[child + 1]]],
+            beyond_count[child],
         )
-        if found.schools.size == 0:
+        total = len(mine) + far.count
+        if total == 0:
             reasons[child] = (UnplacedReason.NO_ELIGIBLE_SCHOOL, _no_school_for_need_and_age(instance, child))
-            continue
-        in_time = (found.minutes <= instance.child_limit[child]) | (found.ranks > 0)
-        usable = in_time & school_ok[found.schools]
-        if usable.any():
-            sentence = _all_taken(instance, child, found, usable, occupants) + _also_out_of_reach(
-                instance, child, found, usable, school_ok
-            )
+        elif usable:
+            sentence = _all_taken(instance, child, usable, occupants) + _also_out_of_reach(instance, child, far, closed)
             reasons[child] = (UnplacedReason.NO_PLACE_LEFT, sentence)
         else:
             reasons[child] = (
                 UnplacedReason.NO_ELIGIBLE_SCHOOL,
-                f"{counted(int(found.schools.size), 'school')} {'has' if found.schools.size == 1 else 'have'} "
+                f"{counted(total, 'school')} {'has' if total == 1 else 'have'} "
                 f"places for {_need_words(instance, child)} at age "
-                f"{int(instance.child_age[child])}, but {'it' if found.schools.size == 1 else 'each'} is "
-                + _out_of_reach(instance, child, found, school_ok)
+                f"{int(instance.child_age[child])}, but {'it' if total == 1 else 'each'} is "
+                + _out_of_reach(instance, child, far, closed)
                 + ".",
             )
     return reasons
 
 
-@dataclass(frozen=True)
+Option = tuple[int, int, int, int]  # minutes, school, bucket, the family's rank (0: not ranked)
+
+
 class ChildOptions:
-    """One child's need-and-age options: school, bucket, minutes and the family's rank (0: none)."""
+    """Some of one child's need-and-age options, and how many there are in all (`count`): when
+    there are more than these, these are the nearest by (minutes, school)."""
 
-    schools: IntArray
-    buckets: IntArray
-    minutes: IntArray
-    ranks: IntArray
-
-    def where(self, mask: BoolArray) -> "ChildOptions":
-        return ChildOptions(self.schools[mask], self.buckets[mask], self.minutes[mask], self.ranks[mask])
+    def __init__(self, options: list[Option], count: int | None = None) -> None:
+        self.options = options
+        self.count = len(options) if count is None else count
 
 
 def counted(count: int, noun: str) -> str:
@@ -95,14 +107,12 @@ def _no_school_for_need_and_age(instance: Instance, child: int) -> str:
 
 def _school_list(instance: Instance, options: ChildOptions) -> str:
     """The nearest few schools by name with their minutes (and the family's rank, if any)."""
-    order = np.lexsort((options.schools, options.minutes))
+    schools = instance.case.schools
     named = [
-        _school_words(
-            instance.case.schools[int(options.schools[i])].name, int(options.minutes[i]), int(options.ranks[i])
-        )
-        for i in order[:MAX_NAMED]
+        _school_words(schools[school].name, minutes, rank)
+        for minutes, school, _, rank in sorted(options.options)[:MAX_NAMED]
     ]
-    more = order.size - len(named)
+    more = options.count - len(named)
     return ", ".join(named) + (f" and {more} more" if more > 0 else "")
 
 
@@ -111,51 +121,47 @@ def _school_words(name: str, minutes: int, rank: int) -> str:
     return f"{name} ({minutes} min{ranked})"
 
 
-def _out_of_reach(instance: Instance, child: int, options: ChildOptions, school_ok: BoolArray) -> str:
+def _out_of_reach(instance: Instance, child: int, beyond: ChildOptions, closed: ChildOptions) -> str:
     """Why each option is out of reach: beyond the phase limit, or a candidate site not opened."""
     limit = int(instance.child_limit[child])
     phase = "primary" if instance.child_age[child] <= 10 else "secondary"
-    in_time = (options.minutes <= limit) | (options.ranks > 0)
-    closed = in_time & ~school_ok[options.schools]
     parts = []
-    if (~in_time).any():
+    if beyond.count:
         parts.append(
             f"beyond the {limit}-minute {phase} travel limit and not asked for by the family: "
-            f"{_school_list(instance, options.where(~in_time))}"
+            f"{_school_list(instance, beyond)}"
         )
-    if closed.any():
-        parts.append(f"a candidate site not opened in this run: {_school_list(instance, options.where(closed))}")
+    if closed.count:
+        parts.append(f"a candidate site not opened in this run: {_school_list(instance, closed)}")
     return "; or ".join(parts)
 
 
-def _also_out_of_reach(
-    instance: Instance, child: int, options: ChildOptions, usable: BoolArray, school_ok: BoolArray
-) -> str:
-    if usable.all():
+def _also_out_of_reach(instance: Instance, child: int, beyond: ChildOptions, closed: ChildOptions) -> str:
+    if beyond.count == 0 and closed.count == 0:
         return ""
     return (
-        " Other schools with places for this need and age are "
-        + _out_of_reach(instance, child, options.where(~usable), school_ok)
-        + "."
+        " Other schools with places for this need and age are " + _out_of_reach(instance, child, beyond, closed) + "."
     )
 
 
-def _all_taken(instance: Instance, child: int, options: ChildOptions, usable: BoolArray, occupants: "Occupants") -> str:
-    taken = occupants.counts[np.unique(options.buckets[usable])].sum(axis=0)
+def _all_taken(instance: Instance, child: int, usable: list[Option], occupants: "Occupants") -> str:
+    taken = [
+        sum(column) for column in zip(*(occupants.counts[bucket] for bucket in {o[2] for o in usable}), strict=True)
+    ]
     own_tier = int(instance.child_priority[child])
     need = NEEDS[int(instance.child_need[child])].value
     policy = instance.case.policy
     by_tier = ", ".join(
-        f"{int(taken[column])} to children with {policy.priority_name(tier)}"
+        f"{taken[column]} to children with {policy.priority_name(tier)}"
         for column, tier in enumerate(occupants.tiers)
         if taken[column]
     )
-    locked = int(taken[-1])
+    locked = taken[-1]
     parts = [part for part in (by_tier, f"{locked} already decided by the panel" if locked else "") if part]
     return (
-        f"{counted(int(usable.sum()), 'school').capitalize()} could take this child (right need and age; "
+        f"{counted(len(usable), 'school').capitalize()} could take this child (right need and age; "
         f"within the travel limit or chosen by the family): "
-        f"{_school_list(instance, options.where(usable))}. All their {need} places were taken "
+        f"{_school_list(instance, ChildOptions(usable))}. All their {need} places were taken "
         f"({'; '.join(parts)}). This child has {policy.priority_name(own_tier)}; giving them one of "
         f"these places would leave a child of the same or a more urgent priority without a place, "
         f"or place fewer children overall."
@@ -168,7 +174,7 @@ class Occupants:
     last column counts locked placements."""
 
     tiers: list[int]
-    counts: IntArray
+    counts: list[list[int]]
 
 
 def _occupant_tiers(instance: Instance, chosen_pair: IntArray) -> Occupants:
@@ -180,4 +186,4 @@ def _occupant_tiers(instance: Instance, chosen_pair: IntArray) -> Occupants:
     np.add.at(counts, (instance.pair_bucket[chosen_pair[placed]], columns), 1)
     locked = instance.locked_bucket[instance.locked_bucket >= 0]
     counts[:, -1] = np.bincount(locked, minlength=instance.bucket_school.size)
-    return Occupants(tiers, counts)
+    return Occupants(tiers, counts.tolist())

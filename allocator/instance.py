@@ -10,17 +10,19 @@ Pairs that cannot pass rule 3 are dropped before their exact minutes are compute
 ranked, no given figure, and a lower bound on the estimate already over the limit (the
 bound is the great-circle distance on a sphere 0.7% smaller than the ellipsoid's smallest
 radius of curvature, which no geodesic undercuts). At national scale this keeps tens of
-millions of need-and-age pairs out of memory; `need_and_age_options` recomputes them for
-one child when an explanation needs them.
+millions of need-and-age pairs out of memory. The unplaced children's reasons and counterfactuals
+talk about the dropped pairs too: `allocator.beyond` prices only those they name or use;
+`need_and_age_options` prices every one (for one child, or to check that module).
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from data.arrays import BoolArray, IntArray, sorted_unique
+from allocator.bounds import ecef, estimated_minutes
+from data.arrays import BoolArray, IntArray, joined, sorted_unique
 from data.travel import TravelTable, pair_minutes
 from models.case import Case, Policy, SchoolKind
 from models.need import Need
@@ -74,13 +76,12 @@ class Instance:
     travel: TravelTable
     child_coords: npt.NDArray[np.float64]
     school_coords: npt.NDArray[np.float64]
+    child_xyz: npt.NDArray[np.float64]  # Earth-centred coordinates (allocator.bounds)
+    school_xyz: npt.NDArray[np.float64]
     school_age_min: IntArray
     school_age_max: IntArray
     rank_keys: IntArray
     rank_values: IntArray
-    # the last need_and_age_options answer: the unplaced reasons and the counterfactuals ask for
-    # the same children's options, and at national scale their geodesics are most of a run
-    _last_options: dict[bytes, "Options"] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def child_count(self) -> int:
@@ -97,11 +98,8 @@ class Instance:
     def need_and_age_options(self, children: IntArray) -> "Options":
         """Every (child, bucket) of the given children whose need matches and whose school
         takes the child's age, whatever the travel, with exact minutes and ranks, ordered by
-        child then bucket: the options an explanation talks about. Asked again for the same
-        children, the same answer without recomputing it."""
-        key = np.asarray(children, np.int64).tobytes()
-        if key in self._last_options:
-            return self._last_options[key]
+        child then bucket: every option an explanation could talk about, each priced with a
+        geodesic (see `allocator.beyond` for pricing only those it does talk about)."""
         parts = list(
             _need_and_age_pairs(
                 children,
@@ -113,8 +111,8 @@ class Instance:
                 self.school_age_max,
             )
         )
-        child = _joined([part[0] for part in parts])
-        bucket = _joined([part[1] for part in parts])
+        child = joined([part[0] for part in parts])
+        bucket = joined([part[1] for part in parts])
         order = np.lexsort((bucket, child))
         child, bucket = child[order], bucket[order]
         school = self.bucket_school[bucket]
@@ -122,10 +120,7 @@ class Instance:
             self.travel, child, school, self.child_coords, self.school_coords, self.case.policy.travel_estimate
         )
         ranks = _ranks(self.rank_keys, self.rank_values, child * self.school_count + school)
-        options = Options(child, bucket, minutes.astype(np.int64), ranks)
-        self._last_options.clear()
-        self._last_options[key] = options
-        return options
+        return Options(child, bucket, minutes.astype(np.int64), ranks)
 
     def usable_pairs(self, open_sites: BoolArray) -> IntArray:
         """Indices of pairs passing rules 1-4 when `open_sites` (per school) are opened."""
@@ -178,14 +173,15 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         locked_minutes[locked] = minutes
         locked_rank[locked] = _ranks(rank_keys, rank_values, locked * len(schools) + locked_school[locked])
 
+    child_xyz, school_xyz = ecef(child_coords), ecef(school_coords)
     parts = [
         _reachable(
             chunk_child,
             chunk_bucket,
             bucket_school,
             child_limit,
-            child_coords,
-            school_coords,
+            (child_coords, child_xyz),
+            (school_coords, school_xyz),
             travel,
             rank_keys,
             rank_values,
@@ -206,17 +202,19 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
             np.concatenate([rank_keys, travel.keys]),
         )
     ]
-    pair_child = _joined([part[0] for part in parts])
-    pair_bucket = _joined([part[1] for part in parts])
-    minutes = _joined([part[2] for part in parts])
-    pair_rank = _joined([part[3] for part in parts])
-    order = np.lexsort((pair_bucket, pair_child))
-    pair_child, pair_bucket, minutes, pair_rank = (
-        pair_child[order],
-        pair_bucket[order],
-        minutes[order],
-        pair_rank[order],
-    )
+    pair_child = joined([part[0] for part in parts])
+    pair_bucket = joined([part[1] for part in parts])
+    minutes = joined([part[2] for part in parts])
+    pair_rank = joined([part[3] for part in parts])
+    keys = pair_child * max(1, bucket_school.size) + pair_bucket
+    if not np.all(keys[1:] > keys[:-1]):  # the k-d tree's pairs come in (child, bucket) order already
+        order = np.lexsort((pair_bucket, pair_child))
+        pair_child, pair_bucket, minutes, pair_rank = (
+            pair_child[order],
+            pair_bucket[order],
+            minutes[order],
+            pair_rank[order],
+        )
     pair_school = bucket_school[pair_bucket]
     pair_cost = np.where(pair_rank > 0, pair_rank, policy.unranked_cost).astype(np.int64)
     pair_eligible = (minutes <= child_limit[pair_child]) | (pair_rank > 0)
@@ -246,6 +244,8 @@ def build_instance(case: Case, travel: TravelTable) -> Instance:
         travel=travel,
         child_coords=child_coords,
         school_coords=school_coords,
+        child_xyz=child_xyz,
+        school_xyz=school_xyz,
         school_age_min=age_min,
         school_age_max=age_max,
         rank_keys=rank_keys,
@@ -375,22 +375,28 @@ def _reachable(
     pair_bucket: IntArray,
     bucket_school: IntArray,
     child_limit: IntArray,
-    child_coords: npt.NDArray[np.float64],
-    school_coords: npt.NDArray[np.float64],
+    children: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    schools: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     travel: TravelTable,
     rank_keys: IntArray,
     rank_values: IntArray,
     policy: Policy,
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """The pairs that might pass rule 3, with their exact minutes and ranks."""
+    """The pairs that might pass rule 3, with their exact minutes (the given figure, else the
+    estimate: `allocator.bounds.estimated_minutes`) and ranks. `children` and `schools` are
+    their (lat, lon) and Earth-centred coordinates."""
     school = bucket_school[pair_bucket]
-    keys = pair_child * school_coords.shape[0] + school
+    keys = pair_child * schools[0].shape[0] + school
     ranks = _ranks(rank_keys, rank_values, keys)
-    given_minutes, given = travel.lookup(pair_child, school)
-    bound = _minutes_lower_bound(child_coords[pair_child], school_coords[school], policy)
+    minutes, given = travel.lookup(pair_child, school)
+    bound = _minutes_lower_bound(children[0][pair_child], schools[0][school], policy)
     keep = (ranks > 0) | given | (bound <= child_limit[pair_child])
     pair_child, pair_bucket, school, ranks = pair_child[keep], pair_bucket[keep], school[keep], ranks[keep]
-    minutes, _ = pair_minutes(travel, pair_child, school, child_coords, school_coords, policy.travel_estimate)
+    minutes, given = minutes[keep], given[keep]
+    estimated = np.flatnonzero(~given)
+    minutes[estimated] = estimated_minutes(
+        pair_child[estimated], school[estimated], children, schools, policy.travel_estimate
+    )
     return pair_child, pair_bucket, minutes.astype(np.int64), ranks
 
 
@@ -403,10 +409,6 @@ def _minutes_lower_bound(homes: npt.NDArray[np.float64], schools: npt.NDArray[np
     estimate = policy.travel_estimate
     # rounded as the estimate is, so that a bound below the estimate stays below it after ceil
     return np.ceil(np.round(km * estimate.circuity / estimate.speed_kmh * 60.0, 9)).astype(np.int64)
-
-
-def _joined(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def _preference_index(case: Case, school_index: dict[str, int], school_count: int) -> tuple[IntArray, IntArray]:

@@ -2,13 +2,24 @@
 small change would do, without solving again.
 
 Network (fixed open sites, as `allocator.flow`): node c per child, n + b per bucket, a sink.
-Arc costs are the lexicographic weights of `weights_for`: a pair costs `pref * A + minutes`,
+Arc costs are the lexicographic weights of `WeightBase.weights`: a pair costs `pref * A + minutes`,
 leaving a child of tier t unplaced costs `W(t)`. With present tiers q_1 < ... < q_m,
 W(q_i) = BIG * 2i and a tier t absent from the case with q_i < t < q_{i+1} gets BIG * (2i + 1):
 the gaps stay at least BIG, so these weights order allocations exactly as the contract does (the
 argument of `allocator.flow`), also after one child's tier is raised to any t. A and BIG are
-taken with a margin (`extra_minutes`, the longest option beyond the travel limit of an unplaced
-child), so they stay valid when one child gains one such option.
+taken with a margin (`extra_minutes`), so they stay valid when one child gains one option of at
+most that many minutes.
+
+Which `extra_minutes`: every decision below (forced, a place that works, a limit or a tier that
+places a child) compares the costs of allocations of the round or of the round with one such
+change, and weights valid for all of them decide each comparison exactly as the contract's order
+does. So any value at least every minutes figure a comparison gives a child (the options beyond
+the limit `allocator.counterfactuals` tries) gives the same decisions. The value also decides,
+through `_in_range`, whether the counterfactuals are computed at all (the weights grow with
+it), so the counterfactuals pass the exact largest such minutes, `allocator.beyond.largest_beyond`:
+the same weights, the same range check, whatever pricing found it. And since the weights only
+grow with `extra_minutes`, a round whose weights are out of range with 0 is out of range with
+any value (`WeightBase.in_range`), which is known before any option beyond the limit is priced.
 
 Residual network G of an optimal flow f: a pair arc c -> b (cost +cost) when unused, b -> c
 (cost -cost) when used; c -> sink (+W) when c is placed, sink -> c (-W) when unplaced; b -> sink
@@ -19,7 +30,7 @@ decomposes into cycles of G), so shortest distances d from a virtual source join
 node exist (Bellman-Ford, exact integers) and every reduced cost `cost + d[tail] - d[head]` is
 >= 0. Any path's true cost is its reduced cost minus d[start] plus d[end], so Dijkstra on the
 reduced costs gives exact true distances (floats are exact here: every sum is an integer below
-2^53, checked by `_check_range`).
+2^53, checked by `_in_range`).
 
 Forced (`forced_children`): another optimal flow f' differs from f by cycles of G whose costs are
 >= 0 and sum to 0, so each has cost 0; a cycle of cost 0 has every reduced cost 0 (reduced costs
@@ -68,20 +79,52 @@ class Weights:
         return self.big * (2 * below + (2 if present else 1))
 
 
-def weights_for(instance: Instance, pairs: IntArray, extra_minutes: int) -> Weights:
-    """A = 1 + the sum of each child's longest usable minutes + `extra_minutes`; BIG = 1 + the
-    sum of each child's largest pair cost + the largest cost a pair of `extra_minutes` could have."""
-    n = instance.child_count
-    children, minutes = instance.pair_child[pairs], instance.pair_minutes[pairs]
-    longest = np.zeros(n, np.int64)
-    np.maximum.at(longest, children, minutes)
-    scale_a = int(longest.sum(dtype=object)) + 1 + extra_minutes
-    secondary = instance.pair_cost[pairs].astype(object) * scale_a + minutes.astype(object)
-    largest = np.zeros(n, dtype=object)
-    np.maximum.at(largest, children, secondary)
-    worst_pref = max(instance.case.policy.unranked_cost, int(instance.pair_cost[pairs].max(initial=0)))
-    big = int(largest.sum()) + 1 + worst_pref * scale_a + extra_minutes
-    return Weights(scale_a, big, tuple(sorted(instance.tiers())))
+@dataclass(frozen=True)
+class WeightBase:
+    """The parts of the weights that do not depend on `extra_minutes`, over the usable pairs:
+    per child (children with no usable pair count 0) its longest minutes; its largest preference
+    cost, and the longest minutes among its pairs of that cost; the worst preference cost."""
+
+    longest: int  # sum over children
+    top_cost: int  # sum over children
+    top_minutes: int  # sum over children
+    worst_pref: int
+    present: tuple[int, ...]  # the case's tiers, lowest first
+    sink: int
+
+    def weights(self, extra_minutes: int) -> Weights:
+        """A = 1 + the sum of each child's longest usable minutes + `extra_minutes`; BIG = 1 + the
+        sum of each child's largest `pref * A + minutes` + the largest cost a pair of
+        `extra_minutes` could have. A child's largest `pref * A + minutes` is its largest cost
+        times A plus the longest minutes at that cost: A exceeds every minutes figure of the
+        child, so a pair of a smaller (integer) cost is at most (cost - 1) * A + minutes < cost * A."""
+        scale_a = self.longest + 1 + extra_minutes
+        big = self.top_cost * scale_a + self.top_minutes + 1 + self.worst_pref * scale_a + extra_minutes
+        return Weights(scale_a, big, self.present)
+
+    def in_range(self, extra_minutes: int) -> bool:
+        """Whether `build_residual` with `extra_minutes` stays exact (else TooLargeToExplain)."""
+        return _in_range(self.weights(extra_minutes), self.sink + 2)
+
+
+def weight_base(instance: Instance, pairs: IntArray) -> WeightBase:
+    """`WeightBase` of the usable `pairs` (ascending, so each child's are together)."""
+    children = instance.pair_child[pairs]
+    minutes, cost = instance.pair_minutes[pairs], instance.pair_cost[pairs]
+    starts = np.flatnonzero(np.r_[True, children[1:] != children[:-1]]) if pairs.size else np.zeros(0, np.int64)
+    longest = np.maximum.reduceat(minutes, starts) if pairs.size else np.zeros(0, np.int64)
+    top = np.maximum.reduceat(cost, starts) if pairs.size else np.zeros(0, np.int64)
+    segment = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, pairs.size]))
+    at_top = np.where(cost == top[segment], minutes, -1)
+    top_minutes = np.maximum.reduceat(at_top, starts) if pairs.size else np.zeros(0, np.int64)
+    return WeightBase(
+        longest=int(longest.sum()),
+        top_cost=int(top.sum()),
+        top_minutes=int(top_minutes.sum()),
+        worst_pref=max(instance.case.policy.unranked_cost, int(cost.max(initial=0))),
+        present=tuple(sorted(instance.tiers())),
+        sink=instance.child_count + instance.bucket_school.size,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,9 +213,9 @@ def build_residual(
     pairs = instance.usable_pairs(open_sites)
     n, buckets = instance.child_count, instance.bucket_school.size
     sink = n + buckets
-    weights = weights_for(instance, pairs, extra_minutes)
-    largest = max(weights.unplaced_cost(max(weights.present)) if weights.present else 0, weights.big)
-    _check_range(largest, sink + 2)
+    weights = weight_base(instance, pairs).weights(extra_minutes)
+    if not _in_range(weights, sink + 2):
+        raise TooLargeToExplain(f"largest weight {_largest(weights)} with {sink + 2} nodes")
     cost = (instance.pair_cost[pairs] * weights.scale_a + instance.pair_minutes[pairs]).astype(np.int64)
     child, bucket = instance.pair_child[pairs], n + instance.pair_bucket[pairs]
     used = chosen_pair[child] == pairs
@@ -218,6 +261,10 @@ def build_residual(
     )
 
 
-def _check_range(largest: int, nodes: int) -> None:
-    if largest * (nodes + 1) * 2 >= _EXACT:
-        raise TooLargeToExplain(f"largest weight {largest} with {nodes} nodes")
+def _largest(weights: Weights) -> int:
+    return max(weights.unplaced_cost(max(weights.present)) if weights.present else 0, weights.big)
+
+
+def _in_range(weights: Weights, nodes: int) -> bool:
+    """Every path's cost, and every sum Dijkstra forms, stays an integer below 2^53."""
+    return _largest(weights) * (nodes + 1) * 2 < _EXACT

@@ -18,3 +18,8 @@ def sorted_unique(values: npt.NDArray[np.int64]) -> IntArray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def joined(parts: list[IntArray]) -> IntArray:
+    """The parts end to end as one int64 array (empty when there are none)."""
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)

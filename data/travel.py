@@ -75,7 +75,13 @@ def estimate_minutes(
     if from_lat.size == 0:
         return np.zeros(0, np.int64)
     _, _, metres = _WGS84.inv(from_lon, from_lat, to_lon, to_lat)
-    minutes = np.asarray(metres) / 1000.0 * estimate.circuity / estimate.speed_kmh * 60.0
+    return minutes_for_metres(np.asarray(metres), estimate)
+
+
+def minutes_for_metres(metres: FloatArray, estimate: TravelEstimate) -> IntArray:
+    """The estimate's minutes for geodesic distances: ceil(km * circuity / speed * 60), rounded to
+    9 decimals first so that float noise never adds a minute. Each step is monotone."""
+    minutes = metres / 1000.0 * estimate.circuity / estimate.speed_kmh * 60.0
     return np.ceil(np.round(minutes, 9)).astype(np.int64)
 
 

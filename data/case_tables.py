@@ -189,35 +189,36 @@ def _preferences(
     kept: list[tuple[int, Preference]] = []
     failed: set[int] = set()
     for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems, failed):
-        ok = preference.child_id in children.valid and preference.school_id in schools.valid
-        if children.unknown(preference.child_id):
-            problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
-        if schools.unknown(preference.school_id):
-            problems.append(Problem(table.name, line, "school_id", f"unknown school '{preference.school_id}'"))
-        pair = (preference.child_id, preference.school_id)
-        if pair in seen_school:
+        child_id, school_id, rank = preference.child_id, preference.school_id, preference.rank
+        ok = child_id in children.valid and school_id in schools.valid
+        if not ok:
+            if children.unknown(child_id):
+                problems.append(Problem(table.name, line, "child_id", f"unknown child '{child_id}'"))
+            if schools.unknown(school_id):
+                problems.append(Problem(table.name, line, "school_id", f"unknown school '{school_id}'"))
+        # the first line of each (child, school) and (child, rank): a row's own line when it is new
+        first_school = seen_school.setdefault((child_id, school_id), line)
+        if first_school != line:
             problems.append(
                 Problem(
                     table.name,
                     line,
                     "school_id",
-                    f"this family already ranked '{preference.school_id}' on line {seen_school[pair]}",
+                    f"this family already ranked '{school_id}' on line {first_school}",
                 )
             )
             ok = False
-        rank_key = (preference.child_id, preference.rank)
-        if rank_key in seen_rank:
+        first_rank = seen_rank.setdefault((child_id, rank), line)
+        if first_rank != line:
             problems.append(
                 Problem(
                     table.name,
                     line,
                     "rank",
-                    f"rank {preference.rank} is already used for this child on line {seen_rank[rank_key]}",
+                    f"rank {rank} is already used for this child on line {first_rank}",
                 )
             )
             ok = False
-        seen_school.setdefault(pair, line)
-        seen_rank.setdefault(rank_key, line)
         if ok:
             kept.append((line, preference))
     references = {"child_id": ("child", children), "school_id": ("school", schools)}

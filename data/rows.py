@@ -1,5 +1,6 @@
 """Typing raw rows into domain models, turning every validation error into a Problem."""
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,10 +44,13 @@ def typed_rows(
     present = [column for column in columns if column in index]
     positions = [index[column] for column in present]
     failed = set() if failed is None else failed
-    picked = [[row[position] for position in positions] for row in table.rows]
-    if not table.refused and not any("" in cells for cells in picked):
+    if positions == list(range(len(table.header))):
+        picked = table.rows  # every column, in order: the rows themselves
+    else:
+        picked = [[row[position] for position in positions] for row in table.rows]
+    if not table.refused and "" not in itertools.chain.from_iterable(picked):
         # the usual file: every row is a candidate with every cell given
-        lines, candidates = table.lines, [dict(zip(present, cells, strict=True)) for cells in picked]
+        lines, candidates = table.lines, list(map(dict, map(zip, itertools.repeat(present), picked)))
     else:
         lines, candidates = _candidates(table, present, picked, required, problems, failed)
     try:

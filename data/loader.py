@@ -59,7 +59,8 @@ def collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while a case is read. Reading makes hundreds of thousands
     of lists, dicts and models that all live on, which is what sets the collector off, again and
     again, each time walking everything made so far (about half of a national round's reading
-    time); what reading leaves unused holds no cycle and is freed as it goes all the same."""
+    time). What reading leaves unused is freed as it goes by reference counting; anything held in
+    a cycle is collected once the collector runs again."""
     enabled = gc.isenabled()
     gc.disable()
     try:

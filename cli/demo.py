@@ -1,22 +1,21 @@
 """`allocator demo` and `allocator export-template`. Call `register(app)` to add them.
 
 Both commands only parse arguments, call `api.jobs.demo_run` (the demo) or `data.workbook`
-(the template), print and write files.
+(the template), print and write files. openpyxl (through `data.workbook`) and rich's tables are
+imported by the command that uses them, so that every other command starts without them.
 """
 
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from api.jobs import DemoRunOptions, RunOutput, demo_run
 from cli.common import EXIT_INVALID, fail_invalid, fail_output
 from cli.options import DEFAULT_TIME_LIMIT, CaseSource, DemoOut, TemplatePath, TimeLimit
+from data.case_tables import WORKBOOK_SUFFIX
 from data.loader import load_case
 from data.outputs import OutputError, write_outputs
-from data.workbook import WORKBOOK_SUFFIX, write_template
 from models.case import Policy
 from models.problems import CaseInvalid
 from report.bundle import REPORT_FILE, bundled_case
@@ -53,6 +52,8 @@ def export_template(path: TemplatePath) -> None:
     if path.suffix.lower() != WORKBOOK_SUFFIX:
         typer.echo(f"error: {path} must end in {WORKBOOK_SUFFIX}", err=True)
         raise typer.Exit(EXIT_INVALID)
+    from data.workbook import write_template
+
     try:
         write_template(path)
     except OutputError as error:
@@ -61,6 +62,9 @@ def export_template(path: TemplatePath) -> None:
 
 
 def _print_summary(output: RunOutput, policy: Policy) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     summary: dict[str, Any] = output.summary
     seconds = summary["seconds"]
     table = Table(title="Placement round", show_header=False, title_justify="left")

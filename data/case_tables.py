@@ -9,6 +9,7 @@ and collects every problem before returning the validated case.
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from data.policy import POLICY_FILE
 from data.rows import Ids, ModelT, require_columns, typed_rows, unknown_references_in_failed_rows
@@ -113,6 +114,12 @@ def _unique_ids(
 ) -> list[tuple[int, ModelT]]:
     """Rows whose id (`column`) is new; a repeat is a problem naming the first line. A file
     with no rows at all is a problem too."""
+    rows = list(rows)
+    if not table.rows:
+        problems.append(Problem(table.name, 0, "-", "file has no rows"))
+    identifiers = [str(getattr(row, column)) for _, row in rows]
+    if len(set(identifiers)) == len(identifiers):
+        return rows  # no repeat: every row is kept
     kept: list[tuple[int, ModelT]] = []
     first_line: dict[str, int] = {}
     for line, row in rows:
@@ -126,8 +133,6 @@ def _unique_ids(
             continue
         first_line[identifier] = line
         kept.append((line, row))
-    if not table.rows:
-        problems.append(Problem(table.name, 0, "-", "file has no rows"))
     return kept
 
 
@@ -188,41 +193,60 @@ def _preferences(
     seen_rank: dict[tuple[str, int], int] = {}
     kept: list[tuple[int, Preference]] = []
     failed: set[int] = set()
-    for line, preference in typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems, failed):
-        ok = preference.child_id in children.valid and preference.school_id in schools.valid
-        if children.unknown(preference.child_id):
-            problems.append(Problem(table.name, line, "child_id", f"unknown child '{preference.child_id}'"))
-        if schools.unknown(preference.school_id):
-            problems.append(Problem(table.name, line, "school_id", f"unknown school '{preference.school_id}'"))
-        pair = (preference.child_id, preference.school_id)
-        if pair in seen_school:
+    typed = typed_rows(table, Preference, PREFERENCE_COLUMNS, PREFERENCE_COLUMNS, problems, failed)
+    references = {"child_id": ("child", children), "school_id": ("school", schools)}
+    if _all_kept(typed, children, schools):
+        unknown_references_in_failed_rows(table, failed, references, problems)
+        return typed
+    for line, preference in typed:
+        child_id, school_id, rank = preference.child_id, preference.school_id, preference.rank
+        ok = child_id in children.valid and school_id in schools.valid
+        if not ok:
+            if children.unknown(child_id):
+                problems.append(Problem(table.name, line, "child_id", f"unknown child '{child_id}'"))
+            if schools.unknown(school_id):
+                problems.append(Problem(table.name, line, "school_id", f"unknown school '{school_id}'"))
+        # the first line of each (child, school) and (child, rank): a row's own line when it is new
+        first_school = seen_school.setdefault((child_id, school_id), line)
+        if first_school != line:
             problems.append(
                 Problem(
                     table.name,
                     line,
                     "school_id",
-                    f"this family already ranked '{preference.school_id}' on line {seen_school[pair]}",
+                    f"this family already ranked '{school_id}' on line {first_school}",
                 )
             )
             ok = False
-        rank_key = (preference.child_id, preference.rank)
-        if rank_key in seen_rank:
+        first_rank = seen_rank.setdefault((child_id, rank), line)
+        if first_rank != line:
             problems.append(
                 Problem(
                     table.name,
                     line,
                     "rank",
-                    f"rank {preference.rank} is already used for this child on line {seen_rank[rank_key]}",
+                    f"rank {rank} is already used for this child on line {first_rank}",
                 )
             )
             ok = False
-        seen_school.setdefault(pair, line)
-        seen_rank.setdefault(rank_key, line)
         if ok:
             kept.append((line, preference))
-    references = {"child_id": ("child", children), "school_id": ("school", schools)}
     unknown_references_in_failed_rows(table, failed, references, problems)
     return kept
+
+
+def _all_kept(typed: list[tuple[int, Preference]], children: Ids, schools: Ids) -> bool:
+    """Whether every typed preference is kept with no problem (the usual file), told by whole
+    sets: every child and school valid, no (child, school) and no (child, rank) twice."""
+    child_ids = [preference.child_id for _, preference in typed]
+    pairs = {(child_id, preference.school_id) for child_id, (_, preference) in zip(child_ids, typed, strict=True)}
+    ranks = {(child_id, preference.rank) for child_id, (_, preference) in zip(child_ids, typed, strict=True)}
+    return (
+        len(pairs) == len(typed)
+        and len(ranks) == len(typed)
+        and children.valid.issuperset(child_ids)
+        and schools.valid.issuperset(map(itemgetter(1), pairs))
+    )
 
 
 def _check_locks(

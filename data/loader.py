@@ -9,8 +9,10 @@ A folder and a mapping of file name -> bytes (`load_case_files`, for uploads) ar
 one path: the folder's files are read as bytes, then both go through `case_tables`.
 """
 
+import gc
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from data.case_tables import (
@@ -33,6 +35,7 @@ from models.problems import CaseInvalid, Problem
 
 __all__ = ["CASE_FILES", "CHILDREN_FILE", "SCHOOLS_FILE", "LoadedCase", "load_case", "load_case_files"]
 
+
 def load_case(path: Path) -> LoadedCase:
     """Read and check a case folder, or a case workbook when `path` is an .xlsx file; raise
     CaseInvalid listing every problem."""
@@ -43,10 +46,28 @@ def load_case(path: Path) -> LoadedCase:
         # Imported here: data.workbook builds on this module, and only workbooks need openpyxl.
         from data.workbook import load_workbook_case
 
-        return load_workbook_case(path)
+        with collector_paused():
+            return load_workbook_case(path)
     problems: list[Problem] = []
-    tables = read_case_folder(path, problems)
-    return build_case(tables, problems)
+    with collector_paused():
+        tables = read_case_folder(path, problems)
+        return build_case(tables, problems)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a case is read. Reading makes hundreds of thousands
+    of lists, dicts and models that all live on, which is what sets the collector off, again and
+    again, each time walking everything made so far (about half of a national round's reading
+    time). What reading leaves unused is freed as it goes by reference counting; anything held in
+    a cycle is collected once the collector runs again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def case_path_problem(path: Path) -> Problem | None:
@@ -65,7 +86,8 @@ def load_case_files(files: Mapping[str, bytes]) -> LoadedCase:
     """Check a case given as its files' bytes, keyed by file name (`schools.csv`, ...), exactly
     as `load_case` checks a folder holding those files; names that are not case files are ignored."""
     problems: list[Problem] = []
-    return build_case(case_tables(files, problems), problems)
+    with collector_paused():
+        return build_case(case_tables(files, problems), problems)
 
 
 def read_case_folder(case_dir: Path, problems: list[Problem]) -> CaseTables:
@@ -140,5 +162,3 @@ def hash_case_files(files: Mapping[str, bytes]) -> str:
             digest.update(files[name])
             digest.update(b"\0")
     return digest.hexdigest()
-
-

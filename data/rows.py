@@ -1,10 +1,11 @@
 """Typing raw rows into domain models, turning every validation error into a Problem."""
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from data.tables import RawTable, column_label
 from models.case import MAX_ID_LENGTH, escaped, first_refused_character, shown
@@ -28,42 +29,87 @@ def typed_rows(
     required: Sequence[str],
     problems: list[Problem],
     failed: set[int] | None = None,
-) -> Iterator[tuple[int, ModelT]]:
-    """Yield (line, model) for each valid row; record problems for the others.
+) -> list[tuple[int, ModelT]]:
+    """(line, model) for each valid row, in file order; record problems for the others.
 
     An empty cell means "not given": the field takes its default, or is a problem when the
     column is required. Columns outside `columns` are carried by the file but ignored. A row
     with a refused character in a cell (`table.refused`) is already a problem: it is skipped.
+
+    The rows are validated by the model in one call over the whole list (pydantic's own list
+    validation: the same checks, without a call per row); when any row is invalid, each row is
+    validated on its own, so that every problem is found and said as for a single row.
     """
     index = table.column_index()
     present = [column for column in columns if column in index]
-    for line, row in zip(table.lines, table.rows, strict=True):
-        if line in table.refused:
-            if failed is not None:
-                failed.add(line)
-            continue
-        values: dict[str, Any] = {}
-        row_ok = True
-        for column in present:
-            cell = row[index[column]]
-            if cell == "":
-                if column in required:
-                    problems.append(Problem(table.name, line, column, "required value is empty"))
-                    row_ok = False
-                continue
-            values[column] = cell
-        if not row_ok:
-            if failed is not None:
-                failed.add(line)
-            continue
+    positions = [index[column] for column in present]
+    failed = set() if failed is None else failed
+    if positions == list(range(len(table.header))):
+        picked = table.rows  # every column, in order: the rows themselves
+    else:
+        picked = [[row[position] for position in positions] for row in table.rows]
+    if not table.refused and "" not in itertools.chain.from_iterable(picked):
+        # the usual file: every row is a candidate with every cell given
+        lines, candidates = table.lines, list(map(dict, map(zip, itertools.repeat(present), picked)))
+    else:
+        lines, candidates = _candidates(table, present, picked, required, problems, failed)
+    try:
+        return list(zip(lines, _list_adapter(model).validate_python(candidates), strict=True))
+    except ValidationError:
+        pass
+    typed: list[tuple[int, ModelT]] = []
+    for line, values in zip(lines, candidates, strict=True):
         try:
-            yield line, model.model_validate(values)
+            typed.append((line, model.model_validate(values)))
         except ValidationError as error:
-            if failed is not None:
-                failed.add(line)
+            failed.add(line)
             for detail in error.errors():
                 column = str(detail["loc"][0]) if detail["loc"] else _column_named_in(detail, columns)
                 problems.append(Problem(table.name, line, column, friendly_message(detail)))
+    return typed
+
+
+def _candidates(
+    table: RawTable,
+    present: list[str],
+    picked: list[list[str]],
+    required: Sequence[str],
+    problems: list[Problem],
+    failed: set[int],
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The lines and values of the rows to validate: not refused, and no required cell empty (a
+    problem); an empty cell that is not required is left out (the field takes its default)."""
+    required_present = [column for column in present if column in required]
+    lines: list[int] = []
+    candidates: list[dict[str, Any]] = []
+    for line, cells in zip(table.lines, picked, strict=True):
+        if line in table.refused:
+            failed.add(line)
+            continue
+        if "" in cells:
+            empty = [column for column, cell in zip(present, cells, strict=True) if cell == ""]
+            missing = [column for column in empty if column in required_present]
+            for column in missing:
+                problems.append(Problem(table.name, line, column, "required value is empty"))
+            if missing:
+                failed.add(line)
+                continue
+            values = {column: cell for column, cell in zip(present, cells, strict=True) if cell != ""}
+        else:
+            values = dict(zip(present, cells, strict=True))
+        lines.append(line)
+        candidates.append(values)
+    return lines, candidates
+
+
+_LIST_ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
+def _list_adapter(model: type[ModelT]) -> "TypeAdapter[list[ModelT]]":
+    """pydantic's validator of a list of `model`, built once per model."""
+    if model not in _LIST_ADAPTERS:
+        _LIST_ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return _LIST_ADAPTERS[model]
 
 
 @dataclass(frozen=True)

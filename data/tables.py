@@ -71,7 +71,24 @@ def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
 
     Python's csv module stops at a NUL; it is read as a character the text does not hold and
     restored in the cells, so that a NUL is a located problem in its cell like any control
-    character."""
+    character.
+
+    Text without a quote (the usual large file) is read in one call: each of its lines is one
+    record, so the record's line is its position. Anything else, or a file the csv module
+    refuses, is read record by record (`streamed_records`), which counts the lines as it goes."""
+    if '"' not in text and "\0" not in text:
+        try:
+            records = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error:
+            pass  # read again below, so that the rows before the error are yielded first
+        else:
+            yield from enumerate(records, 1)
+            return
+    yield from streamed_records(text)
+
+
+def streamed_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """`csv_records` read record by record, each with the line the reader has reached."""
     nul = _unused_character(text) if "\0" in text else None
     if nul is not None:
         text = text.replace("\0", nul)
@@ -89,29 +106,45 @@ class CsvError(Exception):
         self.line, self.message = line, message
 
 
+def refused_characters_possible(text: str) -> tuple[bool, bool]:
+    """Where a cell read from CSV `text` may hold a refused character, decided by one pass over the
+    whole text instead of one per cell: (anywhere, only in a record spanning several lines).
+
+    Line ends outside quotes end a record and are in no cell, so when the text around them is
+    printable no cell holds a refused character (`first_refused_character`'s own fast path). A
+    quoted cell may hold a line end; its record then spans more than one line, and only such
+    records need a look."""
+    if not text.replace("\r", "").replace("\n", "").isprintable():
+        return True, False
+    return False, '"' in text
+
+
 def parse_csv_text(name: str, text: str, problems: list[Problem]) -> RawTable | None:
     header: list[str] | None = None
     table: RawTable | None = None
+    # Cells are looked at one by one only where the text may hold a refused character.
+    anywhere, in_long_records = refused_characters_possible(text)
+    previous_line = 0
     try:
         for line, record in csv_records(text):
+            long_record, previous_line = line - previous_line > 1, line
+            cells = list(map(str.strip, record))
+            if not any(cells):
+                continue  # blank line (or blank lines before the header)
             if header is None:
-                if not any(cell.strip() for cell in record):
-                    continue
                 check_header(name, line, record, problems)
-                header = [cell.strip() for cell in record]
-                table = RawTable(name, header, header_line=line)
+                header = cells
+                table = read = RawTable(name, header, header_line=line)
                 continue
-            assert table is not None
-            if not any(cell.strip() for cell in record):
-                continue  # blank line
             if len(record) != len(header):
                 problems.append(
                     Problem(name, line, "-", f"row has {len(record)} fields but the header has {len(header)}")
                 )
                 continue
-            check_row_cells(table, line, record, problems)
-            table.rows.append([cell.strip() for cell in record])
-            table.lines.append(line)
+            if anywhere or (in_long_records and long_record):
+                check_row_cells(read, line, record, problems)
+            read.rows.append(cells)
+            read.lines.append(line)
     except CsvError as error:
         problems.append(Problem(name, error.line, "-", error.message))
         return None

@@ -15,3 +15,11 @@ CHECK = (
 def test_importing_the_cli_loads_no_web_or_database_code() -> None:
     done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_cli_starts_without_the_workbook_and_table_libraries() -> None:
+    """openpyxl (workbooks) and rich's tables (the demo's summary) are imported by the commands that
+    use them (README, "Reading large cases quickly"): `solve` on a folder needs neither."""
+    check = "import sys, cli.main; print(sorted({name.split('.')[0] for name in sys.modules} & {'openpyxl', 'rich'}))"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

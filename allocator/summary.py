@@ -70,7 +70,8 @@ def _placements(
     instance: Instance, placed: PlacedChildren, reasons: dict[int, tuple[UnplacedReason, str]]
 ) -> tuple[Placement, ...]:
     """allocation.csv's rows: a placed child's school, minutes and rank (empty when not
-    ranked); an unplaced child's reason and sentence."""
+    ranked); an unplaced child's reason and sentence. Fields left at their defaults are not
+    passed (a third less to validate for most children)."""
     school_ids = [school.school_id for school in instance.case.schools]
     placements = []
     rows = zip(
@@ -82,17 +83,23 @@ def _placements(
         strict=True,
     )
     for child, (child_row, school, minutes, rank, locked) in enumerate(rows):
-        if school >= 0:
+        if school < 0:
+            reason, sentence = reasons[child]
+            placement = Placement(child_id=child_row.child_id, reason=reason, explanation=sentence)
+        elif locked:
             placement = Placement(
                 child_id=child_row.child_id,
                 school_id=school_ids[school],
                 travel_minutes=minutes,
                 preference_rank=rank or None,
-                locked=locked,
+                locked=True,
+            )
+        elif rank:
+            placement = Placement(
+                child_id=child_row.child_id, school_id=school_ids[school], travel_minutes=minutes, preference_rank=rank
             )
         else:
-            reason, sentence = reasons[child]
-            placement = Placement(child_id=child_row.child_id, reason=reason, explanation=sentence)
+            placement = Placement(child_id=child_row.child_id, school_id=school_ids[school], travel_minutes=minutes)
         placements.append(placement)
     return tuple(placements)
 

@@ -71,7 +71,7 @@ def _csv_cells(cells: Iterable[object], alone: bool) -> list[str]:
     cell, inside it); None as an empty cell; other values as `str`; and an empty cell alone on its
     row as `""` (else the row would read as a blank line). tests/test_formula_injection.py checks
     this against csv.writer itself on hostile text."""
-    texts = ["" if cell is None else cell if isinstance(cell, str) else str(cell) for cell in cells]
+    texts = [cell if isinstance(cell, str) else "" if cell is None else str(cell) for cell in cells]
     quoted = [
         '"' + text.replace('"', '""') + '"' if "," in text or '"' in text or "\n" in text or "\r" in text else text
         for text in texts
@@ -112,7 +112,7 @@ def explanations_csv(rows: Sequence[ChildExplanation]) -> str:
         EXPLANATION_COLUMNS,
         (
             [row.child_id for row in rows],
-            [row.outcome.value for row in rows],
+            [row.outcome for row in rows],  # a StrEnum: written as its value
             [row.school_id or "" for row in rows],
             [row.first_choice_school_id or "" for row in rows],
             ["" if row.forced is None else ("yes" if row.forced else "no") for row in rows],

@@ -18,11 +18,14 @@ from allocator.explain import counted
 from allocator.explanations import NOT_FORCED, sites_in_use
 from allocator.fairness import BETA, KAPPA_DECIMALS, MINUTES_DECIMALS, SHARE_DECIMALS, kolm_pollak_kappa
 from allocator.instance import NEEDS, Instance
+from allocator.objective import evaluate
 from allocator.solution import Solution
+from allocator.stable import stability_summary
+from allocator.summary import _software
 from data.outputs import FORMULA_STARTS
 from models.case import Case, SchoolKind
 from models.need import NEED_LABELS, Need
-from models.results import ChildExplanation, Outcome, Placement, UnplacedReason
+from models.results import Allocation, ChildExplanation, Outcome, Placement, RunSummary, UnplacedReason
 
 NOT_GIVEN = "(not given)"
 
@@ -48,6 +51,45 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer.writerow([safe(c) for c in columns])
     writer.writerows([safe(c) for c in row] for row in rows)
     return "".join(lines.parts)
+
+
+def build_allocation(
+    instance: Instance,
+    solution: Solution,
+    reasons: dict[int, tuple[UnplacedReason, str]],
+    input_sha256: str,
+    seconds: float,
+) -> Allocation:
+    """`allocator.summary.build_allocation` as it was: every figure from the Placements."""
+    rows = placements(instance, solution, reasons)
+    value = evaluate(instance, solution.chosen_pair)
+    tiers = instance.tiers()
+    placed_by_tier = value.placed_by_tier(tiers)
+    children_by_tier = Counter(int(p) for p in instance.child_priority)
+    used_schools = {p.school_id for p in rows if p.school_id is not None}
+    opened = [
+        school.school_id
+        for index, school in enumerate(instance.case.schools)
+        if solution.open_sites[index] and school.kind == SchoolKind.CANDIDATE and school.school_id in used_schools
+    ]
+    summary = RunSummary(
+        status=solution.status,
+        placed_by_priority={str(t): placed_by_tier[t] for t in tiers},
+        children_by_priority={str(t): children_by_tier[t] for t in tiers},
+        preference_cost=value.preference_cost,
+        travel_minutes=value.travel_minutes,
+        opened_sites=opened,
+        solve_seconds=float(math.floor(seconds)),
+        input_sha256=input_sha256,
+        solver=solution.solver,
+        objective_bound=solution.bounds,
+        gap=round(solution.gap, 6),
+        software=_software(),
+        stability=stability_summary(instance, solution),
+        fairness=fairness_figures(instance.case, rows),
+        **summary_figures(instance, rows),
+    )
+    return Allocation(placements=rows, summary=summary)
 
 
 def placements(

@@ -11,6 +11,7 @@ import numpy as np
 from allocator.counterfactuals import ChildChanges, exact_changes, first_choice_schools
 from allocator.explain import counted
 from allocator.instance import NEEDS, Instance
+from allocator.placed import placed_children
 from allocator.solution import Solution
 from data.arrays import BoolArray
 from models.need import NEED_LABELS
@@ -32,109 +33,116 @@ def explain_children(
     would otherwise change what counts as forced."""
     solution = replace(solution, open_sites=sites_in_use(instance, solution))
     changes = exact_changes(instance, solution) if exact else None
-    writer = _Writer(instance, solution)
-    return tuple(
-        writer.row(child, reasons.get(child), None if changes is None else changes[child])
-        for child in range(instance.child_count)
-    )
+    return _Writer(instance, solution).rows(reasons, changes)
+
+
+_SECOND_SENTENCE_FOR = (Outcome.OTHER_CHOICE, Outcome.NOT_RANKED, Outcome.UNPLACED)
 
 
 class _Writer:
+    """The rows of one solution. What every row needs (outcomes, schools, minutes, whether a
+    nearer school was in reach) is computed for all children at once; the sentences saying who
+    holds a first choice's places are computed once per place, priority and journey."""
+
     def __init__(self, instance: Instance, solution: Solution) -> None:
         self.instance = instance
         self.chosen = solution.chosen_pair
+        self.placed = placed_children(instance, solution.chosen_pair)
         self.first = first_choice_schools(instance)
         usable = instance.usable_pairs(solution.open_sites)
-        self.usable = np.zeros(instance.pair_child.size, bool)
-        self.usable[usable] = True
         self.usable_count = np.bincount(instance.pair_child[usable], minlength=instance.child_count)
+        usable_child = instance.pair_child[usable]
+        nearer_pairs = instance.pair_minutes[usable] < self.placed.minutes[usable_child]
+        self.nearer = np.bincount(usable_child[nearer_pairs], minlength=instance.child_count) > 0
         self.school_ok: BoolArray = ~instance.is_candidate | solution.open_sites
-        self.ranked = {(p.child_id, p.school_id): p.rank for p in instance.case.preferences}
         self.bucket_of = {
             (int(s), int(need)): b
             for b, (s, need) in enumerate(zip(instance.bucket_school, instance.bucket_need, strict=True))
         }
         self.pair_starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1))
-
-    def row(
-        self, child: int, reason: tuple[UnplacedReason, str] | None, change: ChildChanges | None
-    ) -> ChildExplanation:
-        instance = self.instance
-        schools = instance.case.schools
-        first = int(self.first[child])
-        school, minutes, rank, outcome = self._outcome(child)
-        sentences: list[str] = []
-        why_not_first = None
-        if outcome is Outcome.LOCKED:
-            sentences.append(f"The panel has already decided this child's place at {schools[school].name}.")
-        elif outcome is Outcome.UNPLACED:
-            assert reason is not None
-            sentences.append(reason[1])
-        else:
-            sentences.append(self._placed_sentence(child, school, minutes, rank, outcome))
-        if first >= 0 and outcome in (Outcome.OTHER_CHOICE, Outcome.NOT_RANKED, Outcome.UNPLACED):
-            sentence, why_not_first = self._why_not_first(child, first)
-            sentences.append(sentence)
-        if change is not None:
-            sentences += self._what_would_change(child, outcome, change)
-        return ChildExplanation(
-            child_id=instance.case.children[child].child_id,
-            outcome=outcome,
-            school_id=schools[school].school_id if school >= 0 else None,
-            first_choice_school_id=schools[first].school_id if first >= 0 else None,
-            forced=None if change is None else change.forced,
-            add_place_school_id=_school_id(instance, change.add_place_school) if change else None,
-            extra_minutes=_given(change.extra_minutes) if change else None,
-            priority_needed=_given(change.priority_needed) if change else None,
-            explanation=" ".join(sentences),
-            why_not_first=why_not_first,
+        self.names = [school.name for school in instance.case.schools]
+        self.need_words = [NEED_LABELS[need] for need in NEEDS]
+        self.panel_count = np.bincount(
+            instance.locked_bucket[instance.locked_bucket >= 0], minlength=instance.bucket_school.size
         )
+        holders = np.flatnonzero(self.chosen >= 0)
+        holder_bucket = instance.pair_bucket[self.chosen[holders]]
+        order = np.argsort(holder_bucket, kind="stable")
+        self.holders = holders[order]
+        self.holder_starts = np.searchsorted(holder_bucket[order], np.arange(instance.bucket_school.size + 1))
+        self.took: dict[tuple[int, int, int | None], tuple[str, str]] = {}
 
-    def _outcome(self, child: int) -> tuple[int, int, int, Outcome]:
-        """(school, minutes, the family's rank or 0, outcome); school -1 when unplaced."""
-        instance = self.instance
-        if instance.locked_school[child] >= 0:
-            return int(instance.locked_school[child]), int(instance.locked_minutes[child]), 0, Outcome.LOCKED
-        pair = int(self.chosen[child])
-        if pair < 0:
-            return -1, 0, 0, Outcome.UNPLACED
-        school, minutes, rank = (
-            int(instance.pair_school[pair]),
-            int(instance.pair_minutes[pair]),
-            int(instance.pair_rank[pair]),
+    def outcomes(self) -> list[Outcome]:
+        """Each child's outcome: locked, unplaced, placed (the family named no school), at the
+        first choice, at another ranked choice, or at a school the family did not rank."""
+        placed, first = self.placed, self.first
+        code = np.select(
+            [placed.locked, ~placed.placed, first < 0, placed.school == first, placed.rank > 0],
+            [0, 1, 2, 3, 4],
+            5,
         )
-        if self.first[child] < 0:
-            return school, minutes, rank, Outcome.PLACED
-        if school == self.first[child]:
-            return school, minutes, rank, Outcome.FIRST_CHOICE
-        return school, minutes, rank, Outcome.OTHER_CHOICE if rank else Outcome.NOT_RANKED
-
-    def _placed_sentence(self, child: int, school: int, minutes: int, rank: int, outcome: Outcome) -> str:
-        name = self.instance.case.schools[school].name
-        journey = f"The journey takes {counted(minutes, 'minute')}."
-        if outcome is Outcome.FIRST_CHOICE:
-            return f"This child has a place at {name}, the family's first choice. {journey}"
-        if outcome is Outcome.OTHER_CHOICE:
-            return f"This child has a place at {name}, choice {rank} on the family's list. {journey}"
-        if outcome is Outcome.NOT_RANKED:
-            return f"This child has a place at {name}, which the family did not ask for. {journey}"
-        return f"This child has a place at {name}. The family did not name any schools. {journey} " + self._nearest(
-            child, minutes
+        kinds = (
+            Outcome.LOCKED,
+            Outcome.UNPLACED,
+            Outcome.PLACED,
+            Outcome.FIRST_CHOICE,
+            Outcome.OTHER_CHOICE,
+            Outcome.NOT_RANKED,
         )
+        return [kinds[c] for c in code.tolist()]
 
-    def _nearest(self, child: int, minutes: int) -> str:
-        mine = np.arange(self.pair_starts[child], self.pair_starts[child + 1])
-        mine = mine[self.usable[mine]]
-        if (self.instance.pair_minutes[mine] < minutes).any():
-            return "Nearer schools in reach had no place left for this child's need."
-        return "No school in reach with this need's places is nearer."
+    def rows(
+        self, reasons: dict[int, tuple[UnplacedReason, str]], changes: list[ChildChanges] | None
+    ) -> tuple[ChildExplanation, ...]:
+        instance, names = self.instance, self.names
+        school_ids = [school.school_id for school in instance.case.schools]
+        columns = zip(
+            instance.case.children,
+            self.outcomes(),
+            self.placed.school.tolist(),
+            self.placed.minutes.tolist(),
+            self.placed.rank.tolist(),
+            self.first.tolist(),
+            self.nearer.tolist(),
+            strict=True,
+        )
+        rows = []
+        for child, (child_row, outcome, school, minutes, rank, first, nearer) in enumerate(columns):
+            if outcome is Outcome.LOCKED:
+                sentences = [f"The panel has already decided this child's place at {names[school]}."]
+            elif outcome is Outcome.UNPLACED:
+                sentences = [reasons[child][1]]
+            else:
+                sentences = [_placed_sentence(names[school], minutes, rank, outcome, nearer)]
+            why_not_first = None
+            if first >= 0 and outcome in _SECOND_SENTENCE_FOR:
+                sentence, why_not_first = self._why_not_first(child, first)
+                sentences.append(sentence)
+            change = None if changes is None else changes[child]
+            if change is not None:
+                sentences += self._what_would_change(child, outcome, change)
+            rows.append(
+                ChildExplanation(
+                    child_id=child_row.child_id,
+                    outcome=outcome,
+                    school_id=school_ids[school] if school >= 0 else None,
+                    first_choice_school_id=school_ids[first] if first >= 0 else None,
+                    forced=None if change is None else change.forced,
+                    add_place_school_id=_school_id(instance, change.add_place_school) if change else None,
+                    extra_minutes=_given(change.extra_minutes) if change else None,
+                    priority_needed=_given(change.priority_needed) if change else None,
+                    explanation=" ".join(sentences),
+                    why_not_first=why_not_first,
+                )
+            )
+        return tuple(rows)
 
     def _why_not_first(self, child: int, first: int) -> tuple[str, str]:
         """The sentence, and its key in FIRST_CHOICE_REASONS (for the chief reason)."""
         instance = self.instance
         school = instance.case.schools[first]
         need_code = int(instance.child_need[child])
-        need = NEED_LABELS[NEEDS[need_code]]
+        need = self.need_words[need_code]
         bucket = self.bucket_of.get((first, need_code))
         age = int(instance.child_age[child])
         if bucket is None:
@@ -154,26 +162,33 @@ class _Writer:
 
     def _who_took(self, child: int, bucket: int) -> tuple[str, str]:
         """Counts of the children holding the bucket's places, by the first reason that fits;
-        and the reason most of them share (the first in that order on a tie)."""
+        and the reason most of them share (the first in that order on a tie). The same for
+        every child of one priority whose journey to the bucket's school is the same."""
+        key = (bucket, int(self.instance.child_priority[child]), self._minutes_at(child, bucket))
+        if key not in self.took:
+            self.took[key] = self._holders_sentence(*key)
+        return self.took[key]
+
+    def _holders_sentence(self, bucket: int, own_tier: int, own_minutes: int | None) -> tuple[str, str]:
         instance = self.instance
-        own_tier = int(instance.child_priority[child])
-        counts = {"panel": 0, "urgent": 0, "only": 0, "first": 0, "nearer": 0, "other": 0}
-        counts["panel"] = int((instance.locked_bucket == bucket).sum())
-        holders = np.flatnonzero(self.chosen >= 0)
-        holders = holders[instance.pair_bucket[self.chosen[holders]] == bucket]
-        own_minutes = self._minutes_at(child, bucket)
-        for holder in holders.tolist():
-            pair = int(self.chosen[holder])
-            if int(instance.child_priority[holder]) > own_tier:
-                counts["urgent"] += 1
-            elif self.usable_count[holder] == 1:
-                counts["only"] += 1
-            elif int(instance.pair_rank[pair]) == 1:
-                counts["first"] += 1
-            elif own_minutes is not None and int(instance.pair_minutes[pair]) < own_minutes:
-                counts["nearer"] += 1
-            else:
-                counts["other"] += 1
+        holders = self.holders[self.holder_starts[bucket] : self.holder_starts[bucket + 1]]
+        pairs = self.chosen[holders]
+        left = instance.child_priority[holders] <= own_tier
+        urgent = int(holders.size - left.sum())
+        only = left & (self.usable_count[holders] == 1)
+        left &= ~only
+        first = left & (instance.pair_rank[pairs] == 1)
+        left &= ~first
+        nearer = left & (instance.pair_minutes[pairs] < own_minutes) if own_minutes is not None else left & ~left
+        left &= ~nearer
+        counts = {
+            "panel": int(self.panel_count[bucket]),
+            "urgent": urgent,
+            "only": int(only.sum()),
+            "first": int(first.sum()),
+            "nearer": int(nearer.sum()),
+            "other": int(left.sum()),
+        }
         parts = [_children(count, *_HOLDER_WORDS[key]) for key, count in counts.items() if count]
         chief = max(counts, key=lambda key: counts[key]) if any(counts.values()) else "other"
         if not parts:
@@ -187,10 +202,10 @@ class _Writer:
 
     def _what_would_change(self, child: int, outcome: Outcome, change: ChildChanges) -> list[str]:
         instance = self.instance
-        need = NEED_LABELS[NEEDS[int(instance.child_need[child])]]
+        need = self.need_words[int(instance.child_need[child])]
         sentences = []
         if change.add_place_school >= 0:
-            name = instance.case.schools[change.add_place_school].name
+            name = self.names[change.add_place_school]
             if outcome is Outcome.UNPLACED:
                 sentences.append(f"One more {need} place at {name} would have given this child a place there.")
             else:
@@ -207,6 +222,23 @@ class _Writer:
         if not change.forced and outcome is not Outcome.LOCKED:
             sentences.append(NOT_FORCED)
         return sentences
+
+
+def _placed_sentence(name: str, minutes: int, rank: int, outcome: Outcome, nearer: bool) -> str:
+    """A placed child's first sentence; `nearer`: a school in reach with a place for the
+    child's need (over the sites in use) is nearer than the one given."""
+    journey = f"The journey takes {counted(minutes, 'minute')}."
+    if outcome is Outcome.FIRST_CHOICE:
+        return f"This child has a place at {name}, the family's first choice. {journey}"
+    if outcome is Outcome.OTHER_CHOICE:
+        return f"This child has a place at {name}, choice {rank} on the family's list. {journey}"
+    if outcome is Outcome.NOT_RANKED:
+        return f"This child has a place at {name}, which the family did not ask for. {journey}"
+    if nearer:
+        nearest = "Nearer schools in reach had no place left for this child's need."
+    else:
+        nearest = "No school in reach with this need's places is nearer."
+    return f"This child has a place at {name}. The family did not name any schools. {journey} {nearest}"
 
 
 # (one child ..., N children ...) for each reason a child holds a place the first choice had

@@ -26,11 +26,14 @@ computed from exact integers (fractions, `math.fsum`) before its one rounding.
 """
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
+from data.arrays import IntArray
 from models.case import Case, SchoolKind
 from models.need import Need
 from models.results import Placement
@@ -48,16 +51,21 @@ def kolm_pollak_kappa(minutes: Sequence[int], beta: float = BETA) -> float:
     return beta * sum(minutes) / squares if squares else 0.0
 
 
-def kolm_pollak_ede(minutes: Sequence[int], kappa: float) -> float:
+def kolm_pollak_ede(minutes: Sequence[int] | IntArray, kappa: float) -> float:
     """-(1 / kappa) * ln(mean(exp(-kappa * x))), computed with the largest exponent taken out
-    (no overflow); the mean when kappa is 0."""
-    if not minutes:
+    (no overflow); the mean when kappa is 0. Each distinct x's term is computed once (math.exp,
+    the same term for every child with that journey) and the terms summed exactly (math.fsum),
+    so the figure does not depend on the children's order."""
+    values = np.asarray(minutes, np.int64)
+    if values.size == 0:
         raise ValueError("the equally-distributed equivalent of no journeys")
     if kappa == 0:
-        return math.fsum(minutes) / len(minutes)
-    exponents = [-kappa * x for x in minutes]
+        return math.fsum(values.tolist()) / values.size
+    distinct, which = np.unique(values, return_inverse=True)
+    exponents = [-kappa * x for x in distinct.tolist()]
     top = max(exponents)
-    log_mean = top + math.log(math.fsum(math.exp(e - top) for e in exponents) / len(minutes))
+    terms = np.array([math.exp(e - top) for e in exponents], np.float64)
+    log_mean = top + math.log(math.fsum(terms[which].tolist()) / values.size)
     return -log_mean / kappa
 
 
@@ -65,27 +73,30 @@ def _share(part: int, whole: int) -> float:
     return round(float(Fraction(part, whole)), SHARE_DECIMALS) if whole else 0.0
 
 
-def _nearest_rank(values: list[int], percent: int) -> int:
-    ordered = sorted(values)
-    return ordered[max(0, -(-percent * len(ordered) // 100) - 1)]
+def _nearest_rank(values: IntArray, percent: int) -> int:
+    ordered = np.sort(values)
+    return int(ordered[max(0, -(-percent * ordered.size // 100) - 1)])
 
 
+@dataclass(frozen=True)
 class _Group:
-    def __init__(self) -> None:
-        self.children = 0
-        self.minutes: list[int] = []
-        self.within = 0
-        self.independent = 0
+    """A group's children, and the minutes of its placed ones with how many of them travel
+    within their limit and go to an independent school."""
+
+    children: int
+    minutes: IntArray
+    within: int
+    independent: int
 
     def figures(self, kappa: float) -> dict[str, Any]:
-        placed = len(self.minutes)
+        placed = int(self.minutes.size)
         some = placed > 0
         return {
             "children": self.children,
             "placed": placed,
             "placed_share": _share(placed, self.children),
             "within_limit_share": _share(self.within, placed) if some else None,
-            "mean_travel_minutes": round(math.fsum(self.minutes) / placed, MINUTES_DECIMALS) if some else None,
+            "mean_travel_minutes": round(math.fsum(self.minutes.tolist()) / placed, MINUTES_DECIMALS) if some else None,
             "p90_travel_minutes": _nearest_rank(self.minutes, 90) if some else None,
             "independent_placements": self.independent,
             "kolm_pollak_ede_minutes": round(kolm_pollak_ede(self.minutes, kappa), MINUTES_DECIMALS) if some else None,
@@ -96,27 +107,45 @@ def district_of(district: str | None) -> str:
     return district or NOT_GIVEN
 
 
+def grouped(names: Sequence[str]) -> list[tuple[str, IntArray]]:
+    """Each distinct name in sorted order, with the positions holding it (ascending)."""
+    ordered = sorted(set(names))
+    code = {name: index for index, name in enumerate(ordered)}
+    codes = np.array([code[name] for name in names], np.int64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(ordered) + 1))
+    return [(name, order[bounds[i] : bounds[i + 1]]) for i, name in enumerate(ordered)]
+
+
 def fairness_figures(case: Case, placements: Sequence[Placement]) -> dict[str, Any]:
     """summary.json `fairness` (see the module docstring)."""
-    kind = {school.school_id: school.kind for school in case.schools}
-    districts: dict[str, _Group] = defaultdict(_Group)
-    needs: dict[Need, _Group] = defaultdict(_Group)
-    overall = _Group()
-    for child, placement in zip(case.children, placements, strict=True):
-        groups = (districts[district_of(child.district)], needs[child.need], overall)
-        for group in groups:
-            group.children += 1
-            if placement.school_id is not None:
-                minutes = placement.travel_minutes or 0
-                group.minutes.append(minutes)
-                group.within += minutes <= case.policy.travel_limit(child.age)
-                group.independent += kind[placement.school_id] == SchoolKind.INDEPENDENT
-    kappa = kolm_pollak_kappa(overall.minutes)
-    by_district = {name: districts[name].figures(kappa) for name in sorted(districts)}
+    independent = {school.school_id: school.kind == SchoolKind.INDEPENDENT for school in case.schools}
+    limit_by_age: dict[int, int] = {}
+    for child in case.children:
+        if child.age not in limit_by_age:
+            limit_by_age[child.age] = case.policy.travel_limit(child.age)
+    placed = np.array([p.school_id is not None for p in placements], bool)
+    minutes = np.array([p.travel_minutes or 0 for p in placements], np.int64)
+    within = placed & (minutes <= np.array([limit_by_age[child.age] for child in case.children], np.int64))
+    at_independent = np.array([p.school_id is not None and independent[p.school_id] for p in placements], bool)
+
+    def group(members: IntArray | slice) -> _Group:
+        chosen = placed[members]
+        return _Group(
+            children=int(chosen.size),
+            minutes=minutes[members][chosen],
+            within=int(within[members].sum()),
+            independent=int(at_independent[members].sum()),
+        )
+
+    districts = {name: group(members) for name, members in grouped([district_of(c.district) for c in case.children])}
+    needs = dict(grouped([child.need.value for child in case.children]))
+    overall = group(slice(None))
+    kappa = kolm_pollak_kappa(overall.minutes.tolist())
     return {
         "overall": overall.figures(kappa),
-        "by_district": by_district,
-        "by_need": {need.value: needs[need].figures(kappa) for need in Need if need in needs},
+        "by_district": {name: districts[name].figures(kappa) for name in districts},
+        "by_need": {need.value: group(needs[need.value]).figures(kappa) for need in Need if need.value in needs},
         "largest_placed_share_gap": largest_gap(districts),
         "kolm_pollak": {"aversion": BETA, "kappa": round(kappa, KAPPA_DECIMALS)},
     }
@@ -125,7 +154,7 @@ def fairness_figures(case: Case, placements: Sequence[Placement]) -> dict[str, A
 def largest_gap(districts: dict[str, _Group]) -> dict[str, Any]:
     """The highest placed share less the lowest, exact before rounding; ties named by the first
     district in sorted order."""
-    shares = {name: Fraction(len(g.minutes), g.children) for name, g in sorted(districts.items())}
+    shares = {name: Fraction(int(g.minutes.size), g.children) for name, g in sorted(districts.items())}
     if not shares:
         return {"value": 0.0, "highest": None, "lowest": None}
     highest = max(shares, key=lambda name: shares[name])

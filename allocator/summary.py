@@ -1,16 +1,18 @@
 """Turn a solution into placements (children.csv order) and the run summary."""
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from allocator.fairness import NOT_GIVEN, fairness_figures
+from allocator.fairness import NOT_GIVEN, fairness_figures, grouped
 from allocator.instance import NEEDS, Instance
 from allocator.objective import evaluate
+from allocator.placed import PlacedChildren, placed_children
 from allocator.solution import Solution
 from allocator.stable import stability_summary
+from data.arrays import BoolArray
 from models.case import SchoolKind
 from models.results import Allocation, Placement, RunSummary, UnplacedReason
 
@@ -33,21 +35,24 @@ def build_allocation(
     input_sha256: str,
     seconds: float,
 ) -> Allocation:
-    placements = tuple(_placement(instance, solution, reasons, child) for child in range(instance.child_count))
+    placed = placed_children(instance, solution.chosen_pair)
+    placements = _placements(instance, placed, reasons)
     value = evaluate(instance, solution.chosen_pair)
     tiers = instance.tiers()
     placed_by_tier = value.placed_by_tier(tiers)
-    children_by_tier = Counter(int(p) for p in instance.child_priority)
-    used_schools = {p.school_id for p in placements if p.school_id is not None}
+    children_by_tier = Counter(instance.child_priority.tolist())
+    used = np.zeros(instance.school_count, bool)
+    used[placed.school[placed.placed]] = True
     opened = [
         school.school_id
         for index, school in enumerate(instance.case.schools)
-        if solution.open_sites[index] and school.kind == SchoolKind.CANDIDATE and school.school_id in used_schools
+        if solution.open_sites[index] and school.kind == SchoolKind.CANDIDATE and used[index]
     ]
+    placed_count = int(placed.placed.sum())
     summary = RunSummary(
         status=solution.status,
-        placed=sum(1 for p in placements if p.placed),
-        unplaced=sum(1 for p in placements if not p.placed),
+        placed=placed_count,
+        unplaced=instance.child_count - placed_count,
         placed_by_priority={str(t): placed_by_tier[t] for t in tiers},
         children_by_priority={str(t): children_by_tier[t] for t in tiers},
         preference_cost=value.preference_cost,
@@ -58,10 +63,10 @@ def build_allocation(
         solver=solution.solver,
         objective_bound=solution.bounds,
         gap=round(solution.gap, 6),
-        placed_by_need=_by_need(instance, placements, placed=True),
-        unplaced_by_need=_by_need(instance, placements, placed=False),
-        districts=_districts(instance, placements),
-        cost_gbp_year=_costs(instance, placements),
+        placed_by_need=_by_need(instance, placed.placed),
+        unplaced_by_need=_by_need(instance, ~placed.placed),
+        districts=_districts(instance, placed),
+        cost_gbp_year=_costs(instance, placed),
         software=_software(),
         stability=stability_summary(instance, solution),
         fairness=fairness_figures(instance.case, placements),
@@ -69,73 +74,80 @@ def build_allocation(
     return Allocation(placements=placements, summary=summary)
 
 
-def _placement(
-    instance: Instance, solution: Solution, reasons: dict[int, tuple[UnplacedReason, str]], child: int
-) -> Placement:
-    child_id = instance.case.children[child].child_id
-    schools = instance.case.schools
-    locked = int(instance.locked_school[child])
-    if locked >= 0:
-        rank = int(instance.locked_rank[child])
-        return Placement(
-            child_id=child_id,
-            school_id=schools[locked].school_id,
-            travel_minutes=int(instance.locked_minutes[child]),
-            preference_rank=rank or None,
-            locked=True,
-        )
-    pair = int(solution.chosen_pair[child])
-    if pair >= 0:
-        rank = int(instance.pair_rank[pair])
-        return Placement(
-            child_id=child_id,
-            school_id=schools[int(instance.pair_school[pair])].school_id,
-            travel_minutes=int(instance.pair_minutes[pair]),
-            preference_rank=rank or None,
-        )
-    reason, sentence = reasons[child]
-    return Placement(child_id=child_id, reason=reason, explanation=sentence)
+def _placements(
+    instance: Instance, placed: PlacedChildren, reasons: dict[int, tuple[UnplacedReason, str]]
+) -> tuple[Placement, ...]:
+    """allocation.csv's rows: a placed child's school, minutes and rank (empty when not
+    ranked); an unplaced child's reason and sentence. Fields left at their defaults are not
+    passed (a third less to validate for most children)."""
+    school_ids = [school.school_id for school in instance.case.schools]
+    placements = []
+    rows = zip(
+        instance.case.children,
+        placed.school.tolist(),
+        placed.minutes.tolist(),
+        placed.rank.tolist(),
+        placed.locked.tolist(),
+        strict=True,
+    )
+    for child, (child_row, school, minutes, rank, locked) in enumerate(rows):
+        if school < 0:
+            reason, sentence = reasons[child]
+            placement = Placement(child_id=child_row.child_id, reason=reason, explanation=sentence)
+        elif locked:
+            placement = Placement(
+                child_id=child_row.child_id,
+                school_id=school_ids[school],
+                travel_minutes=minutes,
+                preference_rank=rank or None,
+                locked=True,
+            )
+        elif rank:
+            placement = Placement(
+                child_id=child_row.child_id, school_id=school_ids[school], travel_minutes=minutes, preference_rank=rank
+            )
+        else:
+            placement = Placement(child_id=child_row.child_id, school_id=school_ids[school], travel_minutes=minutes)
+        placements.append(placement)
+    return tuple(placements)
 
 
-def _by_need(instance: Instance, placements: tuple[Placement, ...], placed: bool) -> dict[str, int]:
-    counts = Counter(NEEDS[int(instance.child_need[i])].value for i, p in enumerate(placements) if p.placed == placed)
-    return {need.value: counts[need.value] for need in NEEDS if counts[need.value]}
+def _by_need(instance: Instance, chosen: BoolArray) -> dict[str, int]:
+    counts = np.bincount(instance.child_need[chosen], minlength=len(NEEDS)).tolist()
+    return {need.value: counts[code] for code, need in enumerate(NEEDS) if counts[code]}
 
 
-def _districts(instance: Instance, placements: tuple[Placement, ...]) -> dict[str, dict[str, int | float]]:
+def _districts(instance: Instance, placed: PlacedChildren) -> dict[str, dict[str, int | float]]:
     """Fairness by district: placed share, travel, independent placements."""
-    kind = {s.school_id: s.kind for s in instance.case.schools}
-    groups: dict[str, list[Placement]] = defaultdict(list)
-    for child, placement in zip(instance.case.children, placements, strict=True):
-        groups[child.district or NOT_GIVEN].append(placement)
+    independent = np.array([school.kind == SchoolKind.INDEPENDENT for school in instance.case.schools], bool)
+    names = [child.district or NOT_GIVEN for child in instance.case.children]
     result: dict[str, dict[str, int | float]] = {}
-    for district in sorted(groups):
-        members = groups[district]
-        placed = [p for p in members if p.placed]
-        minutes = [p.travel_minutes or 0 for p in placed]
+    for district, members in grouped(names):
+        schools = placed.school[members]
+        schools = schools[schools >= 0]
+        minutes = placed.minutes[members][placed.placed[members]]
         result[district] = {
-            "children": len(members),
-            "placed": len(placed),
-            "unplaced": len(members) - len(placed),
-            "placed_share": round(len(placed) / len(members), 4),
-            "mean_travel_minutes": round(float(np.mean(minutes)), 2) if minutes else 0.0,
-            "max_travel_minutes": max(minutes) if minutes else 0,
-            "independent_placements": sum(
-                1 for p in placed if p.school_id is not None and kind[p.school_id] == SchoolKind.INDEPENDENT
-            ),
+            "children": int(members.size),
+            "placed": int(schools.size),
+            "unplaced": int(members.size - schools.size),
+            "placed_share": round(int(schools.size) / int(members.size), 4),
+            "mean_travel_minutes": round(float(np.mean(minutes)), 2) if minutes.size else 0.0,
+            "max_travel_minutes": int(minutes.max()) if minutes.size else 0,
+            "independent_placements": int(independent[schools].sum()),
         }
     return result
 
 
-def _costs(instance: Instance, placements: tuple[Placement, ...]) -> dict[str, float]:
-    cost = {s.school_id: s.annual_place_cost_gbp for s in instance.case.schools}
-    placed = [p for p in placements if p.school_id is not None]
-    known = [cost[p.school_id] for p in placed if p.school_id is not None and cost[p.school_id] is not None]
-    places = float(sum(c for c in known if c is not None))
-    transport = len(placed) * instance.case.policy.transport_cost_gbp
+def _costs(instance: Instance, placed: PlacedChildren) -> dict[str, float]:
+    cost = [s.annual_place_cost_gbp for s in instance.case.schools]
+    schools = placed.school[placed.placed].tolist()
+    # summed in children.csv order, as floats are, so the figure never depends on grouping
+    known = [c for c in (cost[s] for s in schools) if c is not None]
+    places = float(sum(known))
+    transport = len(schools) * instance.case.policy.transport_cost_gbp
     return {
         "places": round(places, 2),
-        "places_without_cost_data": float(len(placed) - len(known)),
+        "places_without_cost_data": float(len(schools) - len(known)),
         "transport": round(transport, 2),
         "total": round(places + transport, 2),
     }

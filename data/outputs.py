@@ -3,11 +3,11 @@
 Files are written into a temporary folder beside OUT_DIR and moved into place only when
 every one of them is complete, so a failed run never leaves a half-written output.
 
-Every CSV the product writes goes through `csv_text`, and every cell of it (and of the
-workbook template) through `safe_cell`: the one place the formula-injection rule lives.
+Every CSV the product writes goes through `csv_text` (or `csv_columns_text`), and every cell
+of it (and of the workbook template) through `safe_cells`: the one place the formula-injection
+rule lives.
 """
 
-import csv
 import json
 import os
 import shutil
@@ -33,53 +33,62 @@ def safe_cell(value: object) -> object:
     or carriage return gets a leading apostrophe (the OWASP rule), so Excel and LibreOffice show
     it as text. Numbers (a negative saving such as -88 is a number, not text) and other text are
     returned as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return safe_cells((value,))[0]
+
+
+def safe_cells(values: Iterable[object]) -> list[object]:
+    """`safe_cell` of each value, in one pass (the rule's one statement: a run's columns hold
+    millions of cells)."""
+    return [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV file: the header, then the rows, each line ending in a bare newline, with every cell
-    through `safe_cell`. Every CSV the product writes is built here.
-
-    The writer is given CR LF as its line end, so that it also quotes a cell holding a carriage
-    return (with a bare newline it would not, and a spreadsheet would start a new row, and a new
-    first cell, inside it); each line is then written with a bare newline."""
-    lines = _Lines()
-    writer = csv.writer(lines, lineterminator=_CRLF)
-    writer.writerow([safe_cell(c) for c in columns])
-    writer.writerows([safe_cell(c) for c in row] for row in rows)
-    return "".join(lines.parts)
+    """A CSV file: the header, then the rows (each as long as the header), each line ending in
+    a bare newline, with every cell through `safe_cell`. Every CSV the product writes is built
+    here or in `csv_columns_text`."""
+    table = list(rows)
+    if any(len(row) != len(columns) for row in table):
+        raise ValueError(f"a row whose length is not the header's {len(columns)}")
+    cells = [list(column) for column in zip(*table, strict=True)] if table else [[] for _ in columns]
+    return csv_columns_text(columns, cells)
 
 
-_CRLF = "\r\n"
+def csv_columns_text(columns: Sequence[str], cells: Sequence[Sequence[object]]) -> str:
+    """`csv_text` of the rows whose cells are `cells[0][i], cells[1][i], ...` (one sequence per
+    column, each as long as the others), each column made safe and written in one pass."""
+    if len(cells) != len(columns):
+        raise ValueError(f"{len(cells)} columns of cells for {len(columns)} column names")
+    texts = [_csv_cells(safe_cells(column), alone=len(columns) == 1) for column in cells]
+    header = ",".join(_csv_cells(safe_cells(columns), alone=len(columns) == 1))
+    lines = [header, *map(",".join, zip(*texts, strict=True))] if texts else [header]
+    return "\n".join(lines) + "\n"
 
 
-class _Lines:
-    """The file a csv.writer writes to: the writer writes each row in one call, ending in CR LF."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, line: str) -> int:
-        if not line.endswith(_CRLF):
-            raise ValueError("a csv.writer wrote part of a row")  # never: one call per row
-        self.parts.append(line[: -len(_CRLF)] + "\n")
-        return len(line)
+def _csv_cells(cells: Iterable[object], alone: bool) -> list[str]:
+    """Each cell as Python's csv.writer writes it with its defaults (QUOTE_MINIMAL, double
+    quotes doubled) and CR LF as its line end: in double quotes when it holds a comma, a double
+    quote, a carriage return or a newline (so a spreadsheet never starts a new row, or a new first
+    cell, inside it); None as an empty cell; other values as `str`; and an empty cell alone on its
+    row as `""` (else the row would read as a blank line). tests/test_formula_injection.py checks
+    this against csv.writer itself on hostile text."""
+    texts = [cell if isinstance(cell, str) else "" if cell is None else str(cell) for cell in cells]
+    quoted = [
+        '"' + text.replace('"', '""') + '"' if "," in text or '"' in text or "\n" in text or "\r" in text else text
+        for text in texts
+    ]
+    return ['""' if text == "" else text for text in quoted] if alone else quoted
 
 
 def allocation_csv(allocation: Allocation) -> str:
-    return csv_text(
+    placements = allocation.placements
+    return csv_columns_text(
         ALLOCATION_COLUMNS,
         (
-            (
-                p.child_id,
-                p.school_id or "",
-                "" if p.travel_minutes is None else p.travel_minutes,
-                "" if p.preference_rank is None else p.preference_rank,
-                p.reason_text,
-            )
-            for p in allocation.placements
+            [p.child_id for p in placements],
+            [p.school_id or "" for p in placements],
+            ["" if p.travel_minutes is None else p.travel_minutes for p in placements],
+            ["" if p.preference_rank is None else p.preference_rank for p in placements],
+            [p.reason_text for p in placements],
         ),
     )
 
@@ -99,21 +108,18 @@ EXPLANATION_COLUMNS = (
 
 def explanations_csv(rows: Sequence[ChildExplanation]) -> str:
     """explanations.csv (README, issue 9): empty cells for what does not apply."""
-    return csv_text(
+    return csv_columns_text(
         EXPLANATION_COLUMNS,
         (
-            (
-                row.child_id,
-                row.outcome.value,
-                row.school_id or "",
-                row.first_choice_school_id or "",
-                "" if row.forced is None else ("yes" if row.forced else "no"),
-                row.add_place_school_id or "",
-                "" if row.extra_minutes is None else row.extra_minutes,
-                "" if row.priority_needed is None else row.priority_needed,
-                row.explanation,
-            )
-            for row in rows
+            [row.child_id for row in rows],
+            [row.outcome for row in rows],  # a StrEnum: written as its value
+            [row.school_id or "" for row in rows],
+            [row.first_choice_school_id or "" for row in rows],
+            ["" if row.forced is None else ("yes" if row.forced else "no") for row in rows],
+            [row.add_place_school_id or "" for row in rows],
+            ["" if row.extra_minutes is None else row.extra_minutes for row in rows],
+            ["" if row.priority_needed is None else row.priority_needed for row in rows],
+            [row.explanation for row in rows],
         ),
     )
 

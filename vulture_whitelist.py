@@ -15,6 +15,7 @@ _.num_workers  # CP-SAT: number of search workers
 _.random_seed  # CP-SAT: fixed seed, so runs repeat
 _.max_time_in_seconds  # CP-SAT: the level's time limit
 _.max_deterministic_time  # CP-SAT: the level's deterministic-time budget
+_.linearization_level  # CP-SAT: the LP relaxation of the assignment constraints
 
 # Alembic reads these module names in each migration (api/migrations/versions/)
 _.revision  # Alembic: this migration's id

@@ -4,15 +4,17 @@ Estimated minutes = ceil(geodesic_km * circuity / speed_kmh * 60), the geodesic 
 ellipsoid, computed vectorised with pyproj (Karney's algorithm, as geographiclib and geopy).
 """
 
+from __future__ import annotations
+
 import io
 import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from pyproj import Geod
 
 from data.arrays import BoolArray, FloatArray, IntArray
@@ -28,6 +30,9 @@ from models.case import (
     shown,
 )
 from models.problems import Problem
+
+if TYPE_CHECKING:  # pandas loads in about 0.2 s: only a case with travel_times.csv needs it
+    import pandas as pd
 
 TRAVEL_FILE = "travel_times.csv"
 MAX_LISTED = 50  # rows listed per kind of problem in one file; the rest are counted
@@ -50,7 +55,7 @@ class TravelTable:
     school_count: int
 
     @classmethod
-    def empty(cls, school_count: int) -> "TravelTable":
+    def empty(cls, school_count: int) -> TravelTable:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), school_count)
 
     def lookup(self, child_index: IntArray, school_index: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -127,6 +132,8 @@ def read_travel_times(
     row vectorised.
 
     `children` and `schools` say which ids are unknown (default: any not in the lists)."""
+    import pandas as pd
+
     name = TRAVEL_FILE
     try:
         with warnings.catch_warnings():
@@ -167,11 +174,13 @@ def read_travel_times(
 _PLAIN = bytes(range(0x20, 0x7F)).replace(b'"', b"") + b"\n\r"
 
 
-def _minutes_as_text(source: bytes, frame: pd.DataFrame) -> "pd.Series[str] | None":
+def _minutes_as_text(source: bytes, frame: pd.DataFrame) -> pd.Series[str] | None:
     """The minutes cells as written, when pandas read them as numbers and either some number is a
     problem (to be shown as written: `1e20`, not 1e+20) or the file might hide a refused character
     in a cell (pandas reads `"7\t"` as 7): read again as text, that column only. None when it need
     not be: the usual file, printable ASCII with nothing quoted and every figure right."""
+    import pandas as pd
+
     labels = [column for column in frame.columns if str(column).strip() == "minutes"]
     if len(labels) != 1 or not pd.api.types.is_numeric_dtype(frame[labels[0]].dtype):
         return None
@@ -249,7 +258,7 @@ def travel_table_from_frame(
     children: Ids | None = None,
     schools: Ids | None = None,
     header_line: int = 1,
-    raw_minutes: "pd.Series[str] | None" = None,
+    raw_minutes: pd.Series[str] | None = None,
 ) -> TravelTable:
     """Check and index a travel frame; `lines[i]` is the line (or sheet row) of row i;
     `raw_minutes` the minutes cells as written when the frame holds them as numbers.
@@ -257,6 +266,8 @@ def travel_table_from_frame(
     Minutes must be whole numbers from 0 to MAX_GIVEN_MINUTES (finite: `inf`, `nan` and `1e20`
     are problems); ids must hold no refused character. Each kind of problem lists its first
     MAX_LISTED rows and counts the rest."""
+    import pandas as pd
+
     frame.columns = [str(column).strip() for column in frame.columns]
     missing = [c for c in ("child_id", "school_id", "minutes") if c not in frame.columns]
     for absent in missing:
@@ -333,7 +344,7 @@ def _refused(column: pd.Series) -> BoolArray:
     return np.where(codes >= 0, refused[np.maximum(codes, 0)], False) if refused.size else np.zeros(codes.size, bool)
 
 
-def _refused_cells(text: "pd.Series[str]") -> BoolArray:
+def _refused_cells(text: pd.Series[str]) -> BoolArray:
     """Cells of a number column holding a refused character. A number parses only when such a
     character is at an end (whitespace that `strip` removes), so only cells with more than
     spaces around them are looked at one by one."""
@@ -366,6 +377,8 @@ def _unknown(column: pd.Series, ids: Ids) -> BoolArray:
 
 def _codes(column: pd.Series, known: list[str]) -> IntArray:
     """Index of each cell in `known`, -1 where unknown; works on categorical columns fast."""
+    import pandas as pd
+
     categorical = column.astype("category")
     categories = pd.Index([str(c).strip() for c in categorical.cat.categories])
     category_index = pd.Index(known).get_indexer(categories)
@@ -380,11 +393,13 @@ def _report(
     column: str,
     lines: IntArray,
     mask: npt.NDArray[np.bool_],
-    cells: "pd.Series[str]",
+    cells: pd.Series[str],
     message_of: Callable[[object], str],
 ) -> None:
     """A problem for each of the first MAX_LISTED rows in `mask` (`message_of` the cell), and one
     more line counting the rest."""
+    import pandas as pd
+
     positions = np.flatnonzero(mask)
     for position in positions[:MAX_LISTED]:
         cell = cells.iloc[int(position)]

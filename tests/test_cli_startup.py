@@ -3,6 +3,7 @@ must stay fast, so importing the CLI loads neither (they are loaded by `serve` a
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO
 
@@ -23,3 +24,17 @@ def test_the_cli_starts_without_the_workbook_and_table_libraries() -> None:
     check = "import sys, cli.main; print(sorted({name.split('.')[0] for name in sys.modules} & {'openpyxl', 'rich'}))"
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_solving_a_case_without_travel_times_never_loads_pandas(tmp_path: Path) -> None:
+    """pandas (about 0.2 s to import) reads travel_times.csv only (`data/travel.py`): a whole
+    `allocator solve` of a case with estimated travel runs without it."""
+    check = (
+        "import sys; from pathlib import Path; import cli.main\n"
+        f"sys.argv = ['allocator', 'solve', str(Path({str(REPO)!r}) / 'data' / 'lancashire' / 'case'), '--out', "
+        f"{str(tmp_path)!r}]\n"
+        "try:\n    cli.main.main()\nexcept SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr

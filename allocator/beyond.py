@@ -32,7 +32,7 @@ import numpy as np
 
 from allocator.bounds import lower_minutes_grid, minutes_bounds
 from allocator.instance import Instance
-from data.arrays import BoolArray, FloatArray, IntArray, joined
+from data.arrays import BoolArray, FloatArray, IntArray, joined, ranges
 from data.travel import estimate_minutes
 
 CHUNK_OPTIONS = 1_000_000  # grid cells per block, so that memory stays bounded at any scale
@@ -152,7 +152,7 @@ class _Block:
         self.exact = np.zeros(self.low.shape, bool)
         self.beyond = np.ones(self.low.shape, bool)
         first, last = pair_starts[kids], pair_starts[kids + 1]
-        pairs = _ranges(first, last)
+        pairs = ranges(first, last)
         rows = np.repeat(np.arange(kids.size), last - first)
         cols = np.searchsorted(buckets, instance.pair_bucket[pairs])
         eligible = instance.pair_eligible[pairs]
@@ -201,7 +201,7 @@ class _Block:
 def _blocks(instance: Instance, children: IntArray) -> Iterator[_Block]:
     """The `children`'s need-and-age options, a need and an age at a time (CHUNK_OPTIONS cells at most)."""
     children = np.unique(np.asarray(children, np.int64))
-    pair_starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1))
+    pair_starts = instance.pair_starts
     child_xyz, school_xyz = instance.child_xyz, instance.school_xyz
     age_min, age_max = instance.school_age_min, instance.school_age_max
     for need in np.unique(instance.child_need[children]).tolist():
@@ -216,12 +216,3 @@ def _blocks(instance: Instance, children: IntArray) -> Iterator[_Block]:
             step = max(1, CHUNK_OPTIONS // buckets.size)
             for start in range(0, kids.size, step):
                 yield _Block(instance, kids[start : start + step], buckets, pair_starts, child_xyz, school_xyz)
-
-
-def _ranges(first: IntArray, last: IntArray) -> IntArray:
-    """The concatenation of arange(first[i], last[i]) for every i."""
-    lengths = last - first
-    ends = np.cumsum(lengths)
-    return (np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(first - (ends - lengths), lengths)).astype(
-        np.int64
-    )

@@ -69,12 +69,13 @@ def exact_changes(instance: Instance, solution: Solution) -> list[ChildChanges] 
     if solution.status is not RunStatus.OPTIMAL:
         return None
     chosen = solution.chosen_pair
-    if not weight_base(instance, instance.usable_pairs(solution.open_sites)).in_range(0):
+    base = weight_base(instance, instance.usable_pairs(solution.open_sites))
+    if not base.in_range(0):
         return None
     unplaced = np.flatnonzero((instance.locked_school < 0) & (chosen < 0))
     school_ok = ~instance.is_candidate | solution.open_sites
     try:
-        net = build_residual(instance, solution.open_sites, chosen, largest_beyond(instance, unplaced, school_ok))
+        net = build_residual(instance, solution.open_sites, chosen, largest_beyond(instance, unplaced, school_ok), base)
     except TooLargeToExplain:
         return None
     return _Changes(instance, net, solution, unplaced, school_ok).all()

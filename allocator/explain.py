@@ -9,7 +9,7 @@ import numpy as np
 
 from allocator.beyond import beyond_limit
 from allocator.instance import NEEDS, Instance
-from data.arrays import BoolArray, IntArray
+from data.arrays import BoolArray, IntArray, ranges
 from models.need import NEED_LABELS
 from models.results import UnplacedReason
 
@@ -27,14 +27,19 @@ def explain_unplaced(
     occupants = _occupant_tiers(instance, chosen_pair)
     unplaced = np.flatnonzero((instance.locked_school < 0) & (chosen_pair < 0))
     beyond = beyond_limit(instance, unplaced, MAX_NAMED)
-    starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1)).tolist()
+    # the unplaced children's pairs only, as tuples: child c's are in_time[starts[c]:starts[c + 1]]
+    first, last = instance.pair_starts[unplaced], instance.pair_starts[unplaced + 1]
+    pairs = ranges(first, last)
+    starts = np.zeros(instance.child_count + 1, np.int64)
+    starts[unplaced + 1] = last - first
+    starts = np.cumsum(starts).tolist()
     in_time = list(
         zip(
-            instance.pair_minutes.tolist(),
-            instance.pair_school.tolist(),
-            instance.pair_bucket.tolist(),
-            instance.pair_rank.tolist(),
-            instance.pair_eligible.tolist(),
+            instance.pair_minutes[pairs].tolist(),
+            instance.pair_school[pairs].tolist(),
+            instance.pair_bucket[pairs].tolist(),
+            instance.pair_rank[pairs].tolist(),
+            instance.pair_eligible[pairs].tolist(),
             strict=True,
         )
     )

@@ -59,7 +59,7 @@ class _Writer:
             (int(s), int(need)): b
             for b, (s, need) in enumerate(zip(instance.bucket_school, instance.bucket_need, strict=True))
         }
-        self.pair_starts = np.searchsorted(instance.pair_child, np.arange(instance.child_count + 1))
+        self.pair_starts = instance.pair_starts
         self.names = [school.name for school in instance.case.schools]
         self.need_words = [NEED_LABELS[need] for need in NEEDS]
         self.panel_count = np.bincount(

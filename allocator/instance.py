@@ -17,6 +17,7 @@ talk about the dropped pairs too: `allocator.beyond` prices only those they name
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -90,6 +91,11 @@ class Instance:
     @property
     def school_count(self) -> int:
         return int(self.is_candidate.size)
+
+    @cached_property
+    def pair_starts(self) -> IntArray:
+        """Child c's pairs are [pair_starts[c], pair_starts[c + 1]) (pairs are in child order)."""
+        return np.searchsorted(self.pair_child, np.arange(self.child_count + 1))
 
     def tiers(self) -> list[int]:
         """Priority tiers present, highest first."""

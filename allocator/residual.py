@@ -206,14 +206,19 @@ class ResidualNetwork:
 
 
 def build_residual(
-    instance: Instance, open_sites: BoolArray, chosen_pair: IntArray, extra_minutes: int
+    instance: Instance,
+    open_sites: BoolArray,
+    chosen_pair: IntArray,
+    extra_minutes: int,
+    base: WeightBase | None = None,
 ) -> ResidualNetwork:
-    """G and exact potentials for an optimal `chosen_pair`. Raises TooLargeToExplain, and
+    """G and exact potentials for an optimal `chosen_pair` (`base`: `weight_base` of the usable
+    pairs for `open_sites`, when the caller has it already). Raises TooLargeToExplain, and
     SolverFailure when G has a negative cycle (the allocation was not optimal)."""
     pairs = instance.usable_pairs(open_sites)
     n, buckets = instance.child_count, instance.bucket_school.size
     sink = n + buckets
-    weights = weight_base(instance, pairs).weights(extra_minutes)
+    weights = (base or weight_base(instance, pairs)).weights(extra_minutes)
     if not _in_range(weights, sink + 2):
         raise TooLargeToExplain(f"largest weight {_largest(weights)} with {sink + 2} nodes")
     cost = (instance.pair_cost[pairs] * weights.scale_a + instance.pair_minutes[pairs]).astype(np.int64)

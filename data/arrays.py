@@ -23,3 +23,12 @@ def sorted_unique(values: npt.NDArray[np.int64]) -> IntArray:
 def joined(parts: list[IntArray]) -> IntArray:
     """The parts end to end as one int64 array (empty when there are none)."""
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def ranges(first: IntArray, last: IntArray) -> IntArray:
+    """The concatenation of arange(first[i], last[i]) for every i."""
+    lengths = last - first
+    ends = np.cumsum(lengths)
+    return (np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(first - (ends - lengths), lengths)).astype(
+        np.int64
+    )

@@ -179,7 +179,7 @@ class _Writer:
         left &= ~only
         first = left & (instance.pair_rank[pairs] == 1)
         left &= ~first
-        nearer = left & (instance.pair_minutes[pairs] < own_minutes) if own_minutes is not None else left & ~left
+        nearer = left & (instance.pair_minutes[pairs] < own_minutes) if own_minutes is not None else np.zeros_like(left)
         left &= ~nearer
         counts = {
             "panel": int(self.panel_count[bucket]),
